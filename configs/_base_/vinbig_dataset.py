@@ -1,0 +1,87 @@
+# VinBigData dataset settings: Kaggle train.csv + DICOMs (or the 1024 px PNG version), one validation fold.
+# Layout under data_root (see data/README.md):
+#   train/<image_id>.dicom|png   train.csv   folds.csv (tools/make_folds.py)
+#   test/<image_id>.dicom|png    sample_submission.csv
+dataset_type = 'VinBigDataset'
+data_root = 'data/vinbig/'
+img_scale = (1024, 1024)
+fold = 0
+backend_args = None
+
+train_pipeline = [
+    dict(type='LoadDicomFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=img_scale, keep_ratio=False),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadDicomFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=False),
+    # Annotations after Resize: ground truth stays in the loaded image's pixels. Remove for unlabelled data.
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'original_size')),
+]
+unlabelled_pipeline = [
+    dict(type='LoadDicomFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=False),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'original_size')),
+]
+
+# Readers' boxes fused with weighted boxes fusion at IoU 0.4 (the competition's overlap); "No finding" images
+# kept as negatives.
+fusion = dict(type='wbf', iou_thr=0.4, skip_box_thr=0.0)
+
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    batch_sampler=dict(type='AspectRatioBatchSampler'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='train.csv',
+        data_prefix=dict(img='train/'),
+        folds_file='folds.csv',
+        fold=fold,
+        split='train',
+        fusion=fusion,
+        keep_negatives=True,
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='train.csv',
+        data_prefix=dict(img='train/'),
+        folds_file='folds.csv',
+        fold=fold,
+        split='val',
+        fusion=fusion,
+        test_mode=True,
+        pipeline=test_pipeline))
+# Kaggle's test images: no labels; tools/test.py --submission writes the CSV.
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='sample_submission.csv',
+        data_prefix=dict(img='test/'),
+        test_mode=True,
+        pipeline=unlabelled_pipeline))
+
+val_evaluator = dict(type='VinBigMetric', iou_thr=0.4)
+test_evaluator = val_evaluator

@@ -1,0 +1,41 @@
+# A seconds-per-epoch stand-in for the demo config (ResNet-18, 96 px), used by the end-to-end tests.
+_base_ = ['../../configs/vinbig_faster_rcnn_demo.py']
+
+img_scale = (96, 96)
+max_epochs = 2
+model = dict(
+    backbone=dict(depth=18),
+    neck=dict(in_channels=[64, 128, 256, 512]),
+    train_cfg=dict(rpn_proposal=dict(nms_pre=200, max_per_img=100), rcnn=dict(sampler=dict(num=64))),
+    test_cfg=dict(rpn=dict(nms_pre=200, max_per_img=100)))
+
+train_pipeline = [
+    dict(type='LoadDicomFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=img_scale, keep_ratio=False),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadDicomFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=False),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'original_size')),
+]
+unlabelled_pipeline = [
+    dict(type='LoadDicomFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=False),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'original_size')),
+]
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                        dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(pipeline=unlabelled_pipeline))
+train_cfg = dict(max_epochs=max_epochs, val_interval=1)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=5),
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[9], gamma=0.1),
+]
+default_hooks = dict(logger=dict(interval=2), checkpoint=dict(interval=1))

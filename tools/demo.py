@@ -1,0 +1,100 @@
+# The whole pipeline on generated data, on CPU: data -> folds -> train -> validate -> submission -> score.
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)  # run from a checkout without install
+from vinbig_mmdet.datasets.annotations import read_annotations  # noqa: E402
+from vinbig_mmdet.datasets.folds import make_folds  # noqa: E402
+from vinbig_mmdet.demo.synth import make_demo_dataset  # noqa: E402
+from vinbig_mmdet.evaluation import format_ap_table, kaggle_map, read_submission  # noqa: E402
+from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv  # noqa: E402
+
+CONFIG = 'configs/vinbig_faster_rcnn_demo.py'
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Run the VinBig pipeline end to end on the demo data (CPU).')
+    parser.add_argument('--data', default='data/demo', help='demo data folder (generated if absent)')
+    parser.add_argument('--work-dir', default='work_dirs/vinbig_faster_rcnn_demo')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the generated data')
+    parser.add_argument('--train-args', nargs=argparse.REMAINDER, default=[],
+                        help='extra arguments for tools/train.py (e.g. --n-epochs 4)')
+    return parser.parse_args()
+
+
+def step(title):
+    print(f'\n=== {title}', flush=True)
+
+
+def run(*args):
+    print('$ ' + ' '.join(args), flush=True)
+    subprocess.run([sys.executable, *args], cwd=ROOT, check=True)
+
+
+def chance_map(truth):
+    """The score of a submission that calls every image "No finding" (the floor to beat)."""
+    nothing = {i: (np.array([[0, 0, 1, 1.]]), np.array([1.0]), np.array([14])) for i in truth}
+    return kaggle_map(nothing, truth)['mAP']
+
+
+def main():
+    args = parse_args()
+    start = time.time()
+    data = osp.join(ROOT, args.data) if not osp.isabs(args.data) else args.data
+    if not osp.isfile(osp.join(data, 'train.csv')):
+        step(f'1/4 generating demo data in {args.data}')
+        summary = make_demo_dataset(data, seed=args.seed)
+        print(f'{summary["n_train"]} train + {summary["n_test"]} test DICOMs ({summary["n_jpeg2000"]} JPEG 2000, '
+              f'{summary["n_monochrome1"]} MONOCHROME1)')
+    else:
+        step(f'1/4 demo data already in {args.data}')
+    folds_csv = osp.join(data, 'folds.csv')
+    if not osp.isfile(folds_csv):
+        make_folds(read_annotations(osp.join(data, 'train.csv')), n_splits=5, seed=42).to_csv(folds_csv,
+                                                                                                index=False)
+
+    step('2/4 training Faster R-CNN R50-FPN on CPU (validation on fold 0 at the end)')
+    train_start = time.time()
+    run('tools/train.py', CONFIG, '--data-path', data + '/', '--work-dir', args.work_dir, *args.train_args)
+    train_minutes = (time.time() - train_start) / 60
+
+    step('3/4 writing a Kaggle submission for the test images')
+    work = osp.join(ROOT, args.work_dir)
+    ckpt = open(osp.join(work, 'last_checkpoint')).read().strip()
+    submission = osp.join(work, 'submission.csv')
+    run('tools/test.py', CONFIG, ckpt, '--data-path', data + '/', '--submission', submission,
+        '--work-dir', args.work_dir)
+
+    step('4/4 scoring')
+    truth = ground_truth_from_csv(osp.join(data, 'test_annotations.csv'), fusion='none')
+    test_result = kaggle_map(read_submission(submission), truth)
+    print(format_ap_table(test_result))
+    val_maps = [json.loads(line) for f in sorted(glob.glob(osp.join(work, '*/vis_data/scalars.json')))
+                for line in open(f) if 'vinbig/mAP' in line]
+    folds = pd.read_csv(folds_csv, dtype={'image_id': str})
+    val_ids = set(folds.loc[folds['fold'] == 0, 'image_id'])
+    val_truth = {k: v for k, v in ground_truth_from_csv(osp.join(data, 'train.csv')).items() if k in val_ids}
+    best = sorted(glob.glob(osp.join(work, 'best_vinbig_mAP_*.pth')))
+    print(f'\nDemo finished in {(time.time() - start) / 60:.1f} min (training {train_minutes:.1f} min).')
+    if val_maps:
+        print(f'  validation fold 0 mAP@0.4: {val_maps[-1]["vinbig/mAP"]:.4f}   '
+              f'(chance, all "No finding": {chance_map(val_truth):.4f})')
+    print(f'  test set mAP@0.4:          {test_result["mAP"]:.4f}   (chance, all "No finding": '
+          f'{chance_map(truth):.4f})')
+    print(f'  checkpoint: {best[-1] if best else ckpt}')
+    print(f'  logs:       {work}/<timestamp>/ (text log, vis_data/scalars.json)')
+    print(f'  submission: {submission}')
+
+
+if __name__ == '__main__':
+    main()

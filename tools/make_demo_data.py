@@ -1,0 +1,36 @@
+# Generate a synthetic data set in VinBigData's exact formats (DICOMs, train.csv, sample_submission.csv).
+import argparse
+import os.path as osp
+import sys
+import time
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
+from vinbig_mmdet.demo.synth import make_demo_dataset  # noqa: E402
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='Write a demo data set in VinBigData format: train/ and test/ DICOMs (1-2k px, MONOCHROME1 '
+        'and 2, 12-bit, windowed, some JPEG 2000), train.csv with 3 disagreeing readers, sample_submission.csv, '
+        'and test_annotations.csv (the test truth, which Kaggle keeps secret).')
+    parser.add_argument('--out', default='data/demo', help='output folder (default: data/demo)')
+    parser.add_argument('--n-train', type=int, default=200, help='training images (default: 200)')
+    parser.add_argument('--n-test', type=int, default=40, help='test images (default: 40)')
+    parser.add_argument('--seed', type=int, default=0, help='random seed; the same seed writes the same data')
+    parser.add_argument('--normal-frac', type=float, default=0.7, help='share of "No finding" images')
+    parser.add_argument('--workers', type=int, default=None, help='processes (default: all cores)')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    start = time.time()
+    summary = make_demo_dataset(args.out, args.n_train, args.n_test, args.seed, workers=args.workers,
+                                normal_frac=args.normal_frac)
+    print(f'Wrote {summary["n_train"]} train + {summary["n_test"]} test DICOMs to {summary["out"]} in '
+          f'{time.time() - start:.0f} s: {summary["n_abnormal"]} with findings, {summary["n_jpeg2000"]} JPEG 2000, '
+          f'{summary["n_monochrome1"]} MONOCHROME1.')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,72 @@
+# Test a VinBigData detector: the Kaggle metric on a labelled fold, and/or a Kaggle submission CSV.
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
+from vinbig_mmdet.engine.config_utils import (check_data_root, set_data_root, set_submission_file,  # noqa: E402
+                                              use_val_split_for_test)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='Test a VinBigData detector: write a Kaggle submission (--submission) for the test images, '
+        'or score a labelled fold (--val) with the competition metric (mAP@0.4).')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--submission', help='write image_id,PredictionString here (original DICOM pixels)')
+    parser.add_argument('--val', action='store_true',
+                        help='run on the validation fold of the config (labelled: prints mAP@0.4)')
+    parser.add_argument('--data-path', help='data root (overrides the config)')
+    parser.add_argument('--work-dir', help='the dir to save logs and results')
+    parser.add_argument('--out', help='dump raw predictions to this pickle file')
+    parser.add_argument('--show-dir', help='draw predictions into this folder (inside the work dir)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings in the config, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.data_path:
+        set_data_root(cfg, args.data_path)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.val:
+        use_val_split_for_test(cfg)
+    if args.submission:
+        set_submission_file(cfg, osp.abspath(args.submission))
+    if args.show_dir:
+        cfg.default_hooks.visualization.draw = True
+        cfg.default_hooks.visualization.test_out_dir = args.show_dir
+
+    problem = check_data_root(cfg, 'test_dataloader')
+    if problem:
+        sys.exit(problem)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    if args.out is not None:
+        from mmdet.evaluation import DumpDetResults
+        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()

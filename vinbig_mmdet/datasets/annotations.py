@@ -1,0 +1,166 @@
+"""Reading and checking Kaggle's ``train.csv``: every bad row is an error that names it, or a counted repair.
+
+Rules (also in the README's "Bad input" table):
+
+=============================================  ===========================================================
+problem                                        what happens
+=============================================  ===========================================================
+missing column, unknown class_id, class_name   ``AnnotationError`` naming the file, line and field
+that contradicts class_id, finding row without
+a box, non-numeric or non-finite coordinate
+x_min >= x_max or y_min >= y_max               error, or with ``invalid_boxes='skip'`` dropped, counted, logged
+box partly outside the image                   clipped to the image, counted, logged
+box entirely outside the image                 as an invalid box (error or skip)
+exact duplicate row                            one copy kept, counted, logged
+coordinates on a "No finding" row              ignored (some CSV versions write 0 0 1 1), counted
+=============================================  ===========================================================
+"""
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple, Union
+
+import numpy as np
+import pandas as pd
+
+from ..classes import CLASSES, NO_FINDING_ID, NO_FINDING_NAME
+
+BOX_COLUMNS = ['x_min', 'y_min', 'x_max', 'y_max']
+ANNOTATION_COLUMNS = ['image_id', 'class_id'] + BOX_COLUMNS
+_MAX_EXAMPLES = 5
+
+
+class AnnotationError(ValueError):
+    """A row or field of an annotation CSV that cannot be used; the message names the file and line."""
+
+
+@dataclass
+class RepairLog:
+    """Counts (and a few examples) of every repair applied to the input, for the end-of-load summary."""
+    counts: Counter = field(default_factory=Counter)
+    examples: Dict[str, List[str]] = field(default_factory=dict)
+
+    def add(self, kind: str, n: int, examples: List[str]) -> None:
+        if n:
+            self.counts[kind] += n
+            self.examples.setdefault(kind, []).extend(examples[:_MAX_EXAMPLES])
+
+    def summary(self) -> str:
+        if not self.counts:
+            return 'no repairs needed'
+        return '; '.join(f'{kind}: {n} (e.g. {", ".join(self.examples[kind][:3])})'
+                         for kind, n in sorted(self.counts.items()))
+
+
+def _lines(df: pd.DataFrame, mask) -> List[str]:
+    return [f'line {int(i)}' for i in df.loc[mask, 'line'].head(_MAX_EXAMPLES)]
+
+
+def _fail(path, df: pd.DataFrame, mask, what: str) -> None:
+    n = int(np.count_nonzero(mask))
+    if n:
+        raise AnnotationError(f'{path}: {n} row(s) with {what}, at {", ".join(_lines(df, mask))}')
+
+
+def read_image_list(path: str) -> List[str]:
+    """Image ids from any CSV with an ``image_id`` column (e.g. Kaggle's sample_submission.csv)."""
+    df = pd.read_csv(path, dtype={'image_id': str})
+    if 'image_id' not in df.columns:
+        raise AnnotationError(f'{path}: no image_id column (columns: {list(df.columns)})')
+    return list(dict.fromkeys(df['image_id']))  # unique, in file order
+
+
+def has_boxes(path: str) -> bool:
+    """True if the CSV is an annotation file (has class_id and box columns), not just a list of images."""
+    columns = pd.read_csv(path, nrows=0).columns
+    return all(c in columns for c in ANNOTATION_COLUMNS)
+
+
+def read_annotations(path: str, invalid_boxes: str = 'error',
+                     log: Optional[RepairLog] = None) -> pd.DataFrame:
+    """Read and check a train.csv-format file.
+
+    Returns one row per box (or per "No finding" reading) with columns image_id, class_id, rad_id,
+    x_min..y_max (NaN on "No finding" rows), the optional width/height columns, and ``line`` (the CSV line).
+    """
+    if invalid_boxes not in ('error', 'skip'):
+        raise ValueError(f"invalid_boxes must be 'error' or 'skip', got {invalid_boxes!r}")
+    log = log if log is not None else RepairLog()
+    df = pd.read_csv(path, dtype={'image_id': str, 'rad_id': str, 'class_name': str})
+    missing = [c for c in ANNOTATION_COLUMNS if c not in df.columns]
+    if missing:
+        raise AnnotationError(f'{path}: missing column(s) {missing}; found {list(df.columns)}. '
+                              f'Expected Kaggle train.csv format: {ANNOTATION_COLUMNS + ["rad_id"]}')
+    df['line'] = np.arange(len(df)) + 2  # 1-based, after the header line
+    if 'rad_id' not in df.columns:
+        df['rad_id'] = 'R?'  # consensus ground truth has no readers
+    _fail(path, df, df['image_id'].isna(), 'an empty image_id')
+
+    class_id = pd.to_numeric(df['class_id'], errors='coerce')
+    bad_class = class_id.isna() | (class_id % 1 != 0) | (class_id < 0) | (class_id > NO_FINDING_ID)
+    _fail(path, df, bad_class, f'class_id not an integer in 0..{NO_FINDING_ID}')
+    df['class_id'] = class_id.astype(np.int64)
+    if 'class_name' in df.columns:
+        names = np.array(CLASSES + (NO_FINDING_NAME, ), dtype=object)[df['class_id'].to_numpy()]
+        _fail(path, df, df['class_name'].notna() & (df['class_name'] != names),
+              'a class_name that does not match class_id')
+
+    finding = df['class_id'] != NO_FINDING_ID
+    for col in BOX_COLUMNS:
+        raw = df[col]
+        values = pd.to_numeric(raw, errors='coerce')
+        _fail(path, df, finding & raw.isna(), f'a finding but no {col}')
+        _fail(path, df, finding & raw.notna() & ~np.isfinite(values.fillna(np.nan)),
+              f'a non-numeric or non-finite {col}')
+        df[col] = values.astype(np.float64)
+    with_box = ~finding & df[BOX_COLUMNS].notna().any(axis=1)
+    log.add('coordinates ignored on "No finding" rows', int(with_box.sum()), _lines(df, with_box))
+    df.loc[~finding, BOX_COLUMNS] = np.nan
+
+    inverted = finding & ((df['x_min'] >= df['x_max']) | (df['y_min'] >= df['y_max']))
+    if invalid_boxes == 'error':
+        _fail(path, df, inverted, "x_min >= x_max or y_min >= y_max (use invalid_boxes='skip' to drop them)")
+    log.add('invalid boxes dropped (x_min >= x_max or y_min >= y_max)', int(inverted.sum()), _lines(df, inverted))
+    df = df[~inverted]
+
+    key = ['image_id', 'class_id', 'rad_id'] + BOX_COLUMNS
+    dup = df.duplicated(subset=key, keep='first')
+    log.add('duplicate rows removed', int(dup.sum()), _lines(df, dup))
+    return df[~dup].reset_index(drop=True)
+
+
+def clip_boxes(df: pd.DataFrame, sizes: Dict[str, Tuple[int, int]], invalid_boxes: str = 'error',
+               log: Optional[RepairLog] = None, path: str = '<annotations>') -> pd.DataFrame:
+    """Clip boxes to their image (``sizes``: image_id -> original (width, height)); see the module rules."""
+    log = log if log is not None else RepairLog()
+    wh = np.array([sizes[i] for i in df['image_id']], dtype=np.float64).reshape(-1, 2)
+    box = df[BOX_COLUMNS].to_numpy()
+    clipped = np.clip(box, 0, np.concatenate([wh, wh], axis=1))
+    finding = ~np.isnan(box[:, 0])
+    changed = finding & np.any(clipped != box, axis=1)
+    empty = finding & ((clipped[:, 2] <= clipped[:, 0]) | (clipped[:, 3] <= clipped[:, 1]))
+    if invalid_boxes == 'error':
+        _fail(path, df, empty, 'a box entirely outside its image')
+    log.add('boxes entirely outside the image dropped', int(empty.sum()), _lines(df, empty))
+    log.add('boxes clipped to the image', int((changed & ~empty).sum()), _lines(df, changed & ~empty))
+    df = df.copy()
+    df[BOX_COLUMNS] = clipped
+    return df[~empty].reset_index(drop=True)
+
+
+def read_sizes(path: str) -> Dict[str, Tuple[int, int]]:
+    """image_id -> original (width, height) from a CSV with image_id, width, height columns."""
+    df = pd.read_csv(path, dtype={'image_id': str})
+    missing = [c for c in ('image_id', 'width', 'height') if c not in df.columns]
+    if missing:
+        raise AnnotationError(f'{path}: missing column(s) {missing} (need image_id, width, height)')
+    return sizes_from_frame(df, path)
+
+
+def sizes_from_frame(df: pd.DataFrame, path: Union[str, None] = None) -> Dict[str, Tuple[int, int]]:
+    df = df.drop_duplicates('image_id')
+    w, h = (pd.to_numeric(df[c], errors='coerce') for c in ('width', 'height'))
+    bad = w.isna() | h.isna() | (w <= 0) | (h <= 0)
+    if bad.any():
+        raise AnnotationError(f'{path}: {int(bad.sum())} image(s) with a missing or non-positive width/height, '
+                              f'e.g. {list(df.loc[bad, "image_id"].head(_MAX_EXAMPLES))}')
+    return dict(zip(df['image_id'], zip(w.astype(int), h.astype(int))))

@@ -1,0 +1,67 @@
+"""Cross-validation folds grouped by image, stratified on each image's set of findings."""
+from typing import Dict, List
+
+import numpy as np
+import pandas as pd
+
+from ..classes import NO_FINDING_ID
+
+
+def image_label_matrix(ann: pd.DataFrame) -> pd.DataFrame:
+    """image_id x class (0..14) presence matrix; an image with no finding row at all counts as class 14."""
+    present = pd.crosstab(ann['image_id'], ann['class_id']).reindex(columns=range(NO_FINDING_ID + 1),
+                                                                     fill_value=0) > 0
+    abnormal = present.iloc[:, :NO_FINDING_ID].any(axis=1)
+    present[NO_FINDING_ID] = ~abnormal  # "No finding" only where no reader found anything
+    return present.astype(np.int64)
+
+
+def iterative_stratification(labels: np.ndarray, n_splits: int, seed: int) -> np.ndarray:
+    """Fold index per row of a multi-hot ``labels`` matrix (Sechidis et al., 2011): the rarest label first,
+    each example to the fold that still wants that label most."""
+    rng = np.random.default_rng(seed)
+    n, n_labels = labels.shape
+    want_label = np.tile(labels.sum(axis=0) / n_splits, (n_splits, 1)).astype(np.float64)
+    want_total = np.full(n_splits, n / n_splits)
+    fold = np.full(n, -1)
+    remaining = labels.astype(bool).copy()
+    while (fold < 0).any():
+        counts = remaining[fold < 0].sum(axis=0)
+        if counts.sum() == 0:  # examples without any label: fill the emptiest folds
+            for i in rng.permutation(np.nonzero(fold < 0)[0]):
+                f = int(np.argmax(want_total + rng.random(n_splits) * 1e-9))
+                fold[i] = f
+                want_total[f] -= 1
+            break
+        label = int(np.argmin(np.where(counts > 0, counts, np.iinfo(np.int64).max)))
+        for i in rng.permutation(np.nonzero((fold < 0) & remaining[:, label])[0]):
+            # most wanted for this label, then most wanted overall, then random
+            key = np.lexsort((rng.random(n_splits), want_total, want_label[:, label]))
+            f = int(key[-1])
+            fold[i] = f
+            want_label[f] -= labels[i]
+            want_total[f] -= 1
+        remaining[fold >= 0] = False
+    return fold
+
+
+def make_folds(ann: pd.DataFrame, n_splits: int = 5, seed: int = 42) -> pd.DataFrame:
+    """``image_id, fold`` for every image of a train.csv-format frame."""
+    if n_splits < 2:
+        raise ValueError(f'n_splits must be at least 2, got {n_splits}')
+    matrix = image_label_matrix(ann)
+    if len(matrix) < n_splits:
+        raise ValueError(f'{len(matrix)} images cannot be split into {n_splits} folds')
+    folds = iterative_stratification(matrix.to_numpy(), n_splits, seed)
+    return pd.DataFrame({'image_id': matrix.index.astype(str), 'fold': folds})
+
+
+def fold_class_counts(ann: pd.DataFrame, folds: pd.DataFrame) -> pd.DataFrame:
+    """Images per class (rows: class id, columns: fold), for the summary printed by tools/make_folds.py."""
+    matrix = image_label_matrix(ann)
+    fold_of: Dict[str, int] = dict(zip(folds['image_id'], folds['fold']))
+    per_fold: List[pd.Series] = []
+    for f in sorted(set(fold_of.values())):
+        ids = [i for i in matrix.index if fold_of.get(i) == f]
+        per_fold.append(matrix.loc[ids].sum(axis=0).rename(f'fold {f}'))
+    return pd.concat(per_fold, axis=1)

@@ -1,0 +1,85 @@
+"""VinBigMetric: the competition metric inside MMEngine's evaluator, and the submission writer of tools/test.py."""
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+from mmdet.registry import METRICS
+
+from ..classes import ALL_CLASSES
+from .kaggle_map import kaggle_map
+from .submission import format_prediction_string, select_detections, to_original_pixels, write_submission
+
+
+def _numpy(x) -> np.ndarray:
+    return x.cpu().numpy() if hasattr(x, 'cpu') else np.asarray(x)
+
+
+def metric_key(class_name: str) -> str:
+    """'Nodule/Mass' -> 'Nodule_Mass': metric names must not contain '/' (the logger's prefix separator)."""
+    return class_name.replace('/', '_').replace(' ', '_')
+
+
+def format_ap_table(result: Dict[str, object]) -> str:
+    """Per-class AP table (the classes with ground truth), as printed by the metric and the tools."""
+    lines = [f'{"id":>3}  {"class":<20} {"gt":>6}  {"AP@0.4":>7}']
+    for cid, ap in result['AP'].items():
+        n_gt = result['n_gt'][cid]
+        lines.append(f'{cid:>3}  {ALL_CLASSES[cid]:<20} {n_gt:>6}  ' + (f'{ap:7.4f}' if n_gt else f'{"-":>7}'))
+    lines.append(f'     {"mAP@0.4":<20} {"":>6}  {result["mAP"]:7.4f}')
+    return '\n'.join(lines)
+
+
+@METRICS.register_module()
+class VinBigMetric(BaseMetric):
+    """VinBigData mAP@0.4 (VOC 2010 all-point, "No finding" as class 14) in original DICOM pixels.
+
+    Args:
+        iou_thr: IoU a detection must exceed.
+        score_thr, max_per_img, no_finding: how detections become submission rows
+            (see :func:`vinbig_mmdet.evaluation.submission.select_detections`).
+        submission_file: if set, also write a Kaggle submission of every image evaluated (labelled or not).
+
+    Metrics (prefix ``vinbig``): ``mAP`` and ``AP_<class>`` for every class with ground truth. Unlabelled data
+    (no ``LoadAnnotations`` in the pipeline) only writes the submission.
+    """
+    default_prefix: Optional[str] = 'vinbig'
+
+    def __init__(self, iou_thr: float = 0.4, score_thr: float = 0.0, max_per_img: int = 100,
+                 no_finding: str = '1-max', submission_file: Optional[str] = None,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.iou_thr, self.score_thr, self.max_per_img = iou_thr, score_thr, max_per_img
+        self.no_finding, self.submission_file = no_finding, submission_file
+
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            loaded_hw = sample['ori_shape']
+            original_wh = sample.get('original_size') or loaded_hw[::-1]
+            pred = sample['pred_instances']
+            boxes = to_original_pixels(_numpy(pred['bboxes']), loaded_hw, original_wh)
+            det = select_detections(boxes, _numpy(pred['scores']), _numpy(pred['labels']), self.score_thr,
+                                    self.max_per_img, self.no_finding)
+            gt = None
+            gt_instances = sample.get('gt_instances', {})
+            if 'bboxes' in gt_instances:
+                gt = (to_original_pixels(_numpy(gt_instances['bboxes']), loaded_hw, original_wh),
+                      _numpy(gt_instances['labels']))
+            self.results.append((sample['img_id'], det, gt))
+
+    def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
+        logger = MMLogger.get_current_instance()
+        if self.submission_file:
+            n = write_submission(self.submission_file,
+                                 ((img_id, format_prediction_string(*det)) for img_id, det, _ in results))
+            logger.info(f'VinBigMetric: wrote {n} rows to {self.submission_file}')
+        labelled = [r for r in results if r[2] is not None]
+        if not labelled:
+            return {}
+        result = kaggle_map({img_id: det for img_id, det, _ in labelled},
+                            {img_id: gt for img_id, _, gt in labelled}, self.iou_thr)
+        logger.info(f'VinBigData mAP@{self.iou_thr} on {len(labelled)} images:\n' + format_ap_table(result))
+        metrics = {'mAP': result['mAP']}
+        metrics.update({f'AP_{metric_key(ALL_CLASSES[c])}': ap
+                        for c, ap in result['AP'].items() if result['n_gt'][c]})
+        return metrics

@@ -1,0 +1,164 @@
+"""The one DICOM reader of the project (used by the training transform, the converter and the tools).
+
+Stored pixel values go through the DICOM display chain (modality LUT or rescale, then VOI LUT or window
+centre/width, MONOCHROME1 inverted) and are stretched to the full output range, as the popular Kaggle
+notebooks do. The chain is a pointwise function of the stored value, so it is evaluated once per distinct
+stored value (at most 65,536 of them) with pydicom's own functions, and the full-size image goes through one
+table lookup. That is exact (same semantics as applying pydicom to the whole array) and far cheaper than the
+usual float64 passes over a 3000 x 2500 image.
+"""
+import os
+import warnings
+from pathlib import Path
+from typing import Dict, Union
+
+import cv2
+import numpy as np
+import pydicom
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels import apply_modality_lut, apply_voi_lut
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+PathLike = Union[str, os.PathLike]
+
+#: File suffixes treated as DICOM (Kaggle's files end in ``.dicom``).
+DICOM_SUFFIXES = ('.dicom', '.dcm', '.dic')
+
+
+class ImageReadError(ValueError):
+    """A file that cannot be turned into an image; the message starts with the file's path."""
+
+    def __init__(self, path: PathLike, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f'{path}: {reason}')
+
+
+class DicomReadError(ImageReadError):
+    """A DICOM file that cannot be turned into an image (not DICOM, no pixel data, truncated, ...)."""
+
+
+def is_dicom_path(path: PathLike) -> bool:
+    return Path(path).suffix.lower() in DICOM_SUFFIXES
+
+
+def read_dicom_dataset(path: PathLike, stop_before_pixels: bool = False) -> pydicom.Dataset:
+    """Parse a DICOM file, accepting files without the 128-byte preamble or a Transfer Syntax UID."""
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)
+    except InvalidDicomError:
+        # No preamble/'DICM' marker: some exporters write a bare data set. Parse it raw, and accept it only
+        # if it really is an image.
+        try:
+            ds = pydicom.dcmread(path, force=True, stop_before_pixels=stop_before_pixels)
+        except Exception as exc:  # noqa: BLE001  (anything the parser raises means: not DICOM)
+            raise DicomReadError(path, f'not a DICOM file ({exc})') from exc
+        if 'Rows' not in ds or 'Columns' not in ds:
+            raise DicomReadError(path, 'not a DICOM file (no DICM marker and no image attributes)')
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (truncated header, bad tags, ...)
+        raise DicomReadError(path, f'unreadable DICOM header ({type(exc).__name__}: {exc})') from exc
+    if 'TransferSyntaxUID' not in ds.file_meta:
+        # Seen in the wild. The encoding the parser detected tells implicit from explicit VR; compressed pixel
+        # data would be encapsulated and is reported by the decoder if this guess is wrong.
+        implicit = ds.original_encoding[0]
+        ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+    return ds
+
+
+def read_dicom_header(path: PathLike) -> Dict[str, object]:
+    """Image attributes without decoding pixels (fast: stops before the pixel data)."""
+    ds = read_dicom_dataset(path, stop_before_pixels=True)
+    if 'Rows' not in ds or 'Columns' not in ds:
+        raise DicomReadError(path, 'no Rows/Columns: not an image')
+    return dict(
+        rows=int(ds.Rows),
+        columns=int(ds.Columns),
+        photometric_interpretation=str(ds.get('PhotometricInterpretation', '')),
+        transfer_syntax=str(ds.file_meta.TransferSyntaxUID),
+        bits_stored=int(ds.get('BitsStored', 0) or 0))
+
+
+def _stored_pixels(ds: pydicom.Dataset, path: PathLike) -> np.ndarray:
+    if 'PixelData' not in ds:
+        raise DicomReadError(path, 'has no pixel data (PixelData element missing)')
+    try:
+        pixels = ds.pixel_array
+    except Exception as exc:  # noqa: BLE001  (truncated data, missing decoder, corrupt stream)
+        raise DicomReadError(path, f'cannot decode pixel data with transfer syntax '
+                             f'{ds.file_meta.TransferSyntaxUID.name} ({type(exc).__name__}: {exc})') from exc
+    if pixels.ndim == 3 and int(ds.get('SamplesPerPixel', 1)) == 1:
+        pixels = pixels[0]  # multi-frame: a radiograph has one meaningful frame
+    if pixels.ndim != 2:
+        raise DicomReadError(path, f'expected a single grayscale frame, got pixel array of shape {pixels.shape}')
+    return pixels
+
+
+def display_lut(ds: pydicom.Dataset, lo: int, hi: int, voi_lut: bool = True) -> np.ndarray:
+    """Display value (float64, before stretching) of every stored value ``lo..hi``, by pydicom's own rules."""
+    values = np.arange(lo, hi + 1, dtype=np.int64)
+    # pydicom chooses LUT handling from the array dtype; give it the stored dtype.
+    dtype = np.int16 if int(ds.get('PixelRepresentation', 0)) else np.uint16
+    if int(ds.get('BitsAllocated', 16)) == 8:
+        dtype = np.int8 if dtype == np.int16 else np.uint8
+    mapped = apply_modality_lut(values.astype(dtype), ds)
+    if voi_lut:
+        mapped = apply_voi_lut(mapped, ds)
+    return np.asarray(mapped, dtype=np.float64)
+
+
+def to_uint(ds: pydicom.Dataset, pixels: np.ndarray, bit_depth: int = 8, voi_lut: bool = True,
+            path: PathLike = '<dataset>') -> np.ndarray:
+    """Stored pixels -> display image stretched to ``[0, 2**bit_depth - 1]`` (uint8 or uint16)."""
+    if bit_depth not in (8, 16):
+        raise ValueError(f'bit_depth must be 8 or 16, got {bit_depth}')
+    if pixels.dtype in (np.uint8, np.uint16, np.int16):
+        lo, hi = (int(v) for v in cv2.minMaxLoc(pixels)[:2])  # one pass, vs two for numpy min + max
+    else:
+        lo, hi = int(pixels.min()), int(pixels.max())
+    mapped = display_lut(ds, lo, hi, voi_lut)
+    if np.all(np.diff(mapped) >= 0) or np.all(np.diff(mapped) <= 0):
+        present = mapped[[0, -1]]  # monotonic: the extremes come from the stored min and max, both present
+    else:
+        present = mapped[np.bincount((pixels.ravel().astype(np.int64) - lo), minlength=hi - lo + 1) > 0]
+    vmin, vmax = float(present.min()), float(present.max())
+    scaled = (mapped - vmin) / (vmax - vmin) if vmax > vmin else np.zeros_like(mapped)
+    if str(ds.get('PhotometricInterpretation', '')).upper() == 'MONOCHROME1':
+        scaled = 1.0 - scaled  # MONOCHROME1: low values are white
+    out_max = 255 if bit_depth == 8 else 65535
+    table = np.rint(scaled * out_max).astype(np.uint8 if bit_depth == 8 else np.uint16)
+    if pixels.dtype in (np.uint8, np.uint16) and lo >= 0:
+        if lo > 0:  # index by the stored value itself: one gather pass, no offset pass
+            table = np.concatenate([np.zeros(lo, table.dtype), table])
+        return table[pixels]
+    return table[pixels.astype(np.int32) - lo]
+
+
+def read_dicom(path: PathLike, bit_depth: int = 8, voi_lut: bool = True) -> np.ndarray:
+    """Read a DICOM radiograph as an ``H x W`` uint8 (or uint16) image ready for display or a model.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        DicomReadError: anything else (not DICOM, no pixel data, truncated, undecodable); names the file.
+    """
+    ds = read_dicom_dataset(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserWarning)  # pydicom's chatter about VR/length fixes
+        pixels = _stored_pixels(ds, path)
+    return to_uint(ds, pixels, bit_depth, voi_lut, path)
+
+
+def read_image(path: PathLike, bit_depth: int = 8) -> np.ndarray:
+    """Read any radiograph the project handles (DICOM, PNG, JPEG) as an ``H x W`` grayscale array."""
+    if is_dicom_path(path):
+        return read_dicom(path, bit_depth=bit_depth)
+    flag = cv2.IMREAD_UNCHANGED if bit_depth == 16 else cv2.IMREAD_GRAYSCALE
+    img = cv2.imread(str(path), flag)
+    if img is None:
+        if not os.path.exists(path):
+            raise FileNotFoundError(f'{path}: no such image file')
+        raise ImageReadError(path, 'not a readable image (cv2.imread failed)')
+    if img.ndim == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    return img
