@@ -9,8 +9,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.engine.config_utils import (check_data_root, set_data_root, set_submission_file,  # noqa: E402
-                                              use_val_split_for_test)
+from vinbig_mmdet.engine.config_utils import (check_data_root, enable_tta, set_data_root,  # noqa: E402
+                                              set_submission_file, set_two_class_filter, use_val_split_for_test)
 
 
 def parse_args():
@@ -22,6 +22,11 @@ def parse_args():
     parser.add_argument('--submission', help='write image_id,PredictionString here (original DICOM pixels)')
     parser.add_argument('--val', action='store_true',
                         help='run on the validation fold of the config (labelled: prints mAP@0.4)')
+    parser.add_argument('--tta', action='store_true', help='test-time augmentation: horizontal flip, merged by WBF')
+    parser.add_argument('--tta-scales', nargs='+', type=int, help='also these square sizes under --tta, e.g. 896 1152')
+    parser.add_argument('--abnormal-probs', help='CSV image_id,prob of an image classifier: apply the 2-class filter')
+    parser.add_argument('--filter-low', type=float, default=0.08, help='2-class filter: below, "No finding" only')
+    parser.add_argument('--filter-high', type=float, default=0.95, help='2-class filter: above, detections only')
     parser.add_argument('--data-path', help='data root (overrides the config)')
     parser.add_argument('--work-dir', help='the dir to save logs and results')
     parser.add_argument('--out', help='dump raw predictions to this pickle file')
@@ -54,6 +59,14 @@ def main():
         use_val_split_for_test(cfg)
     if args.submission:
         set_submission_file(cfg, osp.abspath(args.submission))
+    if args.abnormal_probs:
+        set_two_class_filter(cfg, osp.abspath(args.abnormal_probs), args.filter_low, args.filter_high)
+    if args.tta:
+        scales = [(s, s) for s in args.tta_scales] if args.tta_scales else None
+        if scales:
+            resize = next(t for t in cfg.test_dataloader.dataset.pipeline if t['type'] == 'Resize')
+            scales = [tuple(resize['scale'])] + scales
+        enable_tta(cfg, scales)
     if args.show_dir:
         cfg.default_hooks.visualization.draw = True
         cfg.default_hooks.visualization.test_out_dir = args.show_dir

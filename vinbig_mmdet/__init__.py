@@ -5,7 +5,7 @@ what ``custom_imports = dict(imports=['vinbig_mmdet'])`` in the configs does) an
 fixes in :mod:`vinbig_mmdet.compat`.
 """
 from . import compat  # noqa: F401  (must run before any checkpoint is loaded)
-from . import datasets, engine, evaluation  # noqa: F401  (registers modules)
+from . import datasets, engine, evaluation, models  # noqa: F401  (registers modules)
 from .classes import ALL_CLASSES, CLASSES, METAINFO, NO_FINDING_ID, PALETTE
 
 __version__ = '0.1.0'

@@ -1,4 +1,4 @@
-"""A tiny train + validate + resume + test on CPU, through the real command-line tools."""
+"""The real command-line tools end to end on CPU: train, validate, resume, test, submit, score, infer, ensemble."""
 import json
 import os
 import subprocess
@@ -14,7 +14,8 @@ TINY = str(Path(__file__).with_name('tiny_r18.py'))
 
 def run_tool(*args, check=True):
     env = dict(os.environ, PYTHONUNBUFFERED='1', CUDA_VISIBLE_DEVICES='')
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=900)
     if check and proc.returncode != 0:
         raise AssertionError(f'{args} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
     return proc
@@ -25,43 +26,101 @@ def scalars(work_dir):
     return [json.loads(line) for f in files for line in f.read_text().splitlines()]
 
 
-@pytest.mark.slow
-def test_train_validate_resume_and_test(demo_root, tmp_path):
-    work = tmp_path / 'work'
-    run_tool('tools/train.py', TINY, '--data-path', str(demo_root), '--work-dir', str(work))
-    assert (work / 'epoch_1.pth').is_file() and (work / 'epoch_2.pth').is_file()
-    assert (work / 'last_checkpoint').read_text().strip().endswith('epoch_2.pth')
+@pytest.fixture(scope='module')
+def trained(demo_root, tmp_path_factory):
+    """Two epochs of the ResNet-18 stand-in, then one more through --resume."""
+    work = tmp_path_factory.mktemp('work')
+    first = run_tool('tools/train.py', TINY, '--data-path', demo_root, '--work-dir', work)
+    resumed = run_tool('tools/train.py', TINY, '--data-path', demo_root, '--save-path', work, '--resume',
+                       '--n-epochs', 3)
+    return work, first.stdout + first.stderr, resumed.stdout + resumed.stderr
+
+
+def test_train_validates_every_epoch_and_keeps_the_best(trained):
+    work, _, _ = trained
+    assert all((work / f'epoch_{e}.pth').is_file() for e in (1, 2, 3))
     assert list(work.glob('best_vinbig_mAP_epoch_*.pth'))
-    maps = [s['vinbig/mAP'] for s in scalars(work) if 'vinbig/mAP' in s]
-    assert len(maps) == 2 and all(0 <= m <= 1 for m in maps)
+    maps = [s for s in scalars(work) if 'vinbig/mAP' in s]
+    assert [s['step'] for s in maps] == [1, 2, 3]
+    assert all(0 <= s['vinbig/mAP'] <= 1 for s in maps)
 
-    # resume from the work dir's last checkpoint and train one more epoch (original-script flags)
-    proc = run_tool('tools/train.py', TINY, '--data-path', str(demo_root), '--save-path', str(work),
-                    '--resume', '--n-epochs', '3')
-    assert 'resumed epoch: 2' in proc.stdout + proc.stderr
-    assert (work / 'epoch_3.pth').is_file()
-    assert [s['step'] for s in scalars(work) if 'vinbig/mAP' in s][-1] == 3
 
-    # the metric on the labelled validation fold
-    ckpt = str(work / 'epoch_3.pth')
-    proc = run_tool('tools/test.py', TINY, ckpt, '--data-path', str(demo_root), '--val',
-                    '--work-dir', str(tmp_path / 'val'))
+def test_resume_continues_from_the_last_checkpoint(trained):
+    work, _, resumed_log = trained
+    assert 'resumed epoch: 2' in resumed_log
+    assert (work / 'last_checkpoint').read_text().strip().endswith('epoch_3.pth')
+    assert 'Epoch(train) [1]' not in resumed_log  # nothing trained twice
+
+
+def test_val_metric_and_submission_in_original_pixels(trained, demo_root, tmp_path):
+    work, _, _ = trained
+    ckpt = work / 'epoch_3.pth'
+    proc = run_tool('tools/test.py', TINY, ckpt, '--data-path', demo_root, '--val', '--work-dir', tmp_path / 'v')
     assert 'VinBigData mAP@0.4' in proc.stdout + proc.stderr
 
-    # a Kaggle submission for the test images: every image exactly once, boxes in original pixels
     sub = tmp_path / 'submission.csv'
-    run_tool('tools/test.py', TINY, ckpt, '--data-path', str(demo_root), '--submission', str(sub),
-             '--work-dir', str(tmp_path / 'test'))
+    run_tool('tools/test.py', TINY, ckpt, '--data-path', demo_root, '--submission', sub, '--work-dir', tmp_path)
     rows = pd.read_csv(sub, dtype={'image_id': str})
     expected = pd.read_csv(demo_root / 'sample_submission.csv', dtype={'image_id': str})['image_id']
-    assert sorted(rows['image_id']) == sorted(expected)
-    for text in rows['PredictionString']:
-        values = text.split()
-        assert len(values) % 6 == 0 and '14' in values[0::6]  # a "No finding" entry on every row
+    assert sorted(rows['image_id']) == sorted(expected)  # every test image exactly once
+    sizes = {f.stem: f for f in (demo_root / 'test').glob('*.dicom')}
+    import pydicom
+    for img_id, text in zip(rows['image_id'], rows['PredictionString']):
+        values = [float(v) for v in text.split()]
+        assert len(values) % 6 == 0 and 14 in values[0::6]  # "No finding" entry on every row
+        ds = pydicom.dcmread(sizes[img_id], stop_before_pixels=True)
+        for k in range(0, len(values), 6):
+            assert 0 <= values[k + 2] <= values[k + 4] <= ds.Columns and 0 <= values[k + 3] <= ds.Rows
+
+    # the same submission scored offline against the demo's test truth, and TTA + the 2-class filter
+    out_json = tmp_path / 'score.json'
+    proc = run_tool('tools/evaluate_submission.py', sub, demo_root / 'test_annotations.csv', '--json', out_json)
+    score = json.loads(out_json.read_text())
+    assert f'mAP@0.4: {score["mAP"]:.4f}' in proc.stdout
+    probs = tmp_path / 'probs.csv'
+    pd.DataFrame({'image_id': rows['image_id'], 'prob': 0.01}).to_csv(probs, index=False)
+    tta_sub = tmp_path / 'tta.csv'
+    run_tool('tools/test.py', TINY, ckpt, '--data-path', demo_root, '--submission', tta_sub, '--tta',
+             '--abnormal-probs', probs, '--work-dir', tmp_path)
+    filtered = pd.read_csv(tta_sub)
+    assert set(filtered['PredictionString']) == {'14 1 0 0 1 1'}  # every image called normal by the filter
+
+    fused = tmp_path / 'fused.csv'
+    run_tool('tools/ensemble.py', sub, sub, '--out', fused)
+    assert sorted(pd.read_csv(fused, dtype={'image_id': str})['image_id']) == sorted(expected)
+
+
+def test_tta_keeps_every_image(trained, demo_root, tmp_path):
+    work, _, _ = trained
+    sub = tmp_path / 'tta.csv'
+    proc = run_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--val', '--tta',
+                    '--tta-scales', 128, '--submission', sub, '--work-dir', tmp_path)
+    assert 'VinBigData mAP@0.4' in proc.stdout + proc.stderr
+    folds = pd.read_csv(demo_root / 'folds.csv', dtype={'image_id': str})
+    assert sorted(pd.read_csv(sub, dtype={'image_id': str})['image_id']) == \
+        sorted(folds.loc[folds['fold'] == 0, 'image_id'])
+
+
+def test_infer_writes_json_and_png(trained, demo_root, tmp_path):
+    work, _, _ = trained
+    files = sorted((demo_root / 'test').glob('*.dicom'))[:2]
+    bad = tmp_path / 'broken.dicom'
+    bad.write_bytes(b'garbage')
+    proc = run_tool('tools/infer.py', TINY, work / 'epoch_3.pth', *files, bad, '--out-dir', tmp_path / 'out',
+                    '--score-thr', 0.0, check=False)
+    assert proc.returncode == 1 and 'broken.dicom' in proc.stderr  # the bad file is reported, the rest done
+    import cv2
+    for f in files:
+        result = json.loads((tmp_path / 'out' / f'{f.stem}.json').read_text())
+        assert result['image_id'] == f.stem and result['width'] > 0
+        for d in result['detections']:
+            assert 0 <= d['box'][0] <= d['box'][2] <= result['width'] and d['class_name']
+        png = cv2.imread(str(tmp_path / 'out' / f'{f.stem}.png'))
+        assert png is not None and png.shape[2] == 3
 
 
 def test_missing_data_folder_says_what_to_do(tmp_path):
-    proc = run_tool('tools/train.py', TINY, '--data-path', str(tmp_path / 'nowhere'), '--work-dir',
-                    str(tmp_path / 'w'), check=False)
+    proc = run_tool('tools/train.py', TINY, '--data-path', tmp_path / 'nowhere', '--work-dir', tmp_path / 'w',
+                    check=False)
     assert proc.returncode != 0
     assert 'does not exist' in proc.stderr and 'make demo' in proc.stderr

@@ -27,18 +27,18 @@ def fuse_boxes(boxes: Sequence[np.ndarray], scores: Sequence[np.ndarray], labels
     """
     if method not in FUSION_METHODS:
         raise ValueError(f'unknown fusion method {method!r}; use one of {FUSION_METHODS}')
-    sources = [i for i, b in enumerate(boxes) if len(b)]
-    if not sources:
+    if not any(len(b) for b in boxes):
         return np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64)
+    boxes = [np.asarray(b, np.float64).reshape(-1, 4) for b in boxes]
     if method == 'none':
-        return (np.concatenate([np.asarray(boxes[i], np.float64).reshape(-1, 4) for i in sources]),
-                np.concatenate([np.asarray(scores[i], np.float64) for i in sources]),
-                np.concatenate([np.asarray(labels[i], np.int64) for i in sources]))
+        return (np.concatenate(boxes), np.concatenate([np.asarray(s, np.float64) for s in scores]),
+                np.concatenate([np.asarray(lab, np.int64) for lab in labels]))
+    # Sources without boxes stay in: with weights, WBF divides by the total weight of all sources.
     scale = np.array([width, height, width, height], dtype=np.float64)
-    norm = [np.clip(np.asarray(boxes[i], np.float64).reshape(-1, 4) / scale, 0, 1) for i in sources]
-    src_scores = [np.asarray(scores[i], np.float64) for i in sources]
-    src_labels = [np.asarray(labels[i], np.int64) for i in sources]
-    src_weights = None if weights is None else [weights[i] for i in sources]
+    norm = [np.clip(b / scale, 0, 1) for b in boxes]
+    src_scores = [np.asarray(s, np.float64) for s in scores]
+    src_labels = [np.asarray(lab, np.int64) for lab in labels]
+    src_weights = None if weights is None else list(weights)
     if method == 'wbf':
         fused, fused_scores, fused_labels = weighted_boxes_fusion(
             norm, src_scores, src_labels, weights=src_weights, iou_thr=iou_thr, skip_box_thr=skip_box_thr,

@@ -89,14 +89,43 @@ def use_val_split_for_test(cfg: Config) -> None:
     cfg.test_evaluator = cfg.val_evaluator
 
 
-def set_submission_file(cfg: Config, path: str) -> None:
-    """Make every VinBigMetric of the test evaluator also write a Kaggle submission to ``path``."""
+def _vinbig_metrics(cfg: Config) -> list:
+    """The VinBigMetric configs of the test evaluator (one is added if there is none)."""
     evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [cfg.test_evaluator]
-    found = False
-    for evaluator in evaluators:
-        if evaluator.get('type') == 'VinBigMetric':
-            evaluator.submission_file = path
-            found = True
+    found = [e for e in evaluators if e.get('type') == 'VinBigMetric']
     if not found:
-        evaluators.append(dict(type='VinBigMetric', submission_file=path))
+        evaluators.append(ConfigDict(type='VinBigMetric'))
         cfg.test_evaluator = evaluators
+        found = evaluators[-1:]
+    return found
+
+
+def set_submission_file(cfg: Config, path: str) -> None:
+    """Make the test evaluator's VinBigMetric also write a Kaggle submission to ``path``."""
+    for metric in _vinbig_metrics(cfg):
+        metric.submission_file = path
+
+
+def set_two_class_filter(cfg: Config, probs: str, low: float = 0.08, high: float = 0.95) -> None:
+    """Apply the image-level 2-class filter (probabilities CSV) in the test evaluator's VinBigMetric."""
+    for metric in _vinbig_metrics(cfg):
+        metric.two_class_filter = dict(probs=probs, low=low, high=high)
+
+
+def enable_tta(cfg: Config, scales=None, iou_thr: float = 0.55) -> None:
+    """Wrap the model in VinBigTTAModel and the test pipeline in TestTimeAug: horizontal flip (x scales),
+    merged with WBF. Ground truth, if the pipeline loads it, is loaded after the flip, so it stays unflipped."""
+    dataset = cfg.test_dataloader.dataset
+    pipeline = list(dataset.pipeline)
+    resize = next(t for t in pipeline if t['type'] == 'Resize')
+    pack = dict(pipeline[-1])
+    pack['meta_keys'] = tuple(dict.fromkeys(tuple(pack.get('meta_keys', ())) + ('flip', 'flip_direction')))
+    stages = [[dict(resize, scale=tuple(s)) for s in (scales or [resize['scale']])],
+              [dict(type='RandomFlip', prob=0.), dict(type='RandomFlip', prob=1.)]]
+    if any(t['type'] == 'LoadAnnotations' for t in pipeline):
+        stages.append([dict(type='LoadAnnotations', with_bbox=True)])
+    stages.append([pack])
+    dataset.pipeline = [pipeline[0], dict(type='TestTimeAug', transforms=stages)]
+    max_per_img = cfg.model.get('test_cfg', {}).get('rcnn', {}).get('max_per_img', 100)
+    cfg.model = ConfigDict(type='VinBigTTAModel', module=cfg.model,
+                           tta_cfg=dict(iou_thr=iou_thr, skip_box_thr=0.0, max_per_img=max_per_img))

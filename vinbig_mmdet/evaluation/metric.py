@@ -8,7 +8,8 @@ from mmdet.registry import METRICS
 
 from ..classes import ALL_CLASSES
 from .kaggle_map import kaggle_map
-from .submission import format_prediction_string, select_detections, to_original_pixels, write_submission
+from .submission import (filter_submission, format_prediction_string, read_abnormal_probabilities,
+                         select_detections, to_original_pixels, write_submission)
 
 
 def _numpy(x) -> np.ndarray:
@@ -39,6 +40,8 @@ class VinBigMetric(BaseMetric):
         score_thr, max_per_img, no_finding: how detections become submission rows
             (see :func:`vinbig_mmdet.evaluation.submission.select_detections`).
         submission_file: if set, also write a Kaggle submission of every image evaluated (labelled or not).
+        two_class_filter: ``dict(probs='abnormal.csv', low=0.08, high=0.95)``: apply the image-level filter
+            (see :func:`vinbig_mmdet.evaluation.submission.two_class_filter`) before scoring and writing.
 
     Metrics (prefix ``vinbig``): ``mAP`` and ``AP_<class>`` for every class with ground truth. Unlabelled data
     (no ``LoadAnnotations`` in the pipeline) only writes the submission.
@@ -47,10 +50,12 @@ class VinBigMetric(BaseMetric):
 
     def __init__(self, iou_thr: float = 0.4, score_thr: float = 0.0, max_per_img: int = 100,
                  no_finding: str = '1-max', submission_file: Optional[str] = None,
-                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+                 two_class_filter: Optional[dict] = None, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.iou_thr, self.score_thr, self.max_per_img = iou_thr, score_thr, max_per_img
         self.no_finding, self.submission_file = no_finding, submission_file
+        self.two_class_filter = two_class_filter
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -69,6 +74,13 @@ class VinBigMetric(BaseMetric):
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
         logger = MMLogger.get_current_instance()
+        if self.two_class_filter:
+            cfg = dict(self.two_class_filter)
+            probs = read_abnormal_probabilities(cfg['probs'])
+            filtered = filter_submission({r[0]: r[1] for r in results}, probs, cfg.get('low', 0.08),
+                                         cfg.get('high', 0.95), cfg['probs'])
+            results = [(img_id, filtered[img_id], gt) for img_id, _, gt in results]
+            logger.info(f'VinBigMetric: two-class filter from {cfg["probs"]} applied')
         if self.submission_file:
             n = write_submission(self.submission_file,
                                  ((img_id, format_prediction_string(*det)) for img_id, det, _ in results))

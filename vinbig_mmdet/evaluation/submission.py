@@ -80,7 +80,8 @@ def read_submission(path: str) -> Dict[str, Detections]:
         raise ValueError(f'{path}: missing column(s) {sorted(missing)}; expected image_id,PredictionString')
     dup = df['image_id'].duplicated()
     if dup.any():
-        raise ValueError(f'{path}: image_id repeated on line(s) {list((np.nonzero(dup.to_numpy())[0] + 2)[:5])}')
+        lines = (np.nonzero(dup.to_numpy())[0] + 2)[:5].tolist()
+        raise ValueError(f'{path}: image_id repeated on line(s) {lines}')
     return {img_id: parse_prediction_string(s, f'{path} line {n + 2}')
             for n, (img_id, s) in enumerate(zip(df['image_id'], df['PredictionString']))}
 
@@ -106,3 +107,50 @@ def write_submission(path: str, rows: Iterable[Tuple[str, str]]) -> int:
             os.remove(tmp)
         raise
     return n
+
+
+def read_abnormal_probabilities(path: str) -> Dict[str, float]:
+    """image_id -> probability that the image is abnormal, from a CSV of image_id and one probability column
+    (named prob, probability, p_abnormal or target, or the only other column)."""
+    df = pd.read_csv(path, dtype={'image_id': str})
+    if 'image_id' not in df.columns:
+        raise ValueError(f'{path}: no image_id column')
+    named = [c for c in ('prob', 'probability', 'p_abnormal', 'target') if c in df.columns]
+    others = [c for c in df.columns if c != 'image_id']
+    column = named[0] if named else (others[0] if len(others) == 1 else None)
+    if column is None:
+        raise ValueError(f'{path}: cannot tell the probability column among {others}; name it "prob"')
+    p = pd.to_numeric(df[column], errors='coerce')
+    bad = p.isna() | (p < 0) | (p > 1)
+    if bad.any():
+        raise ValueError(f'{path}: {int(bad.sum())} probabilities missing or outside [0, 1], at line(s) '
+                         f'{(np.nonzero(bad.to_numpy())[0] + 2)[:5].tolist()}')
+    return dict(zip(df['image_id'], p.astype(float)))
+
+
+def two_class_filter(det: Detections, p_abnormal: float, low: float = 0.08, high: float = 0.95) -> Detections:
+    """The image-level filter top teams used: an image classifier's probability of abnormality decides.
+
+    - ``p < low``: the image is called normal: only ``14 1 0 0 1 1``.
+    - ``low <= p < high``: detections stay and "No finding" gets ``14 (1 - p) 0 0 1 1`` (replacing any other
+      class-14 entry, so the image is not scored twice for class 14).
+    - ``p >= high``: the detections stay as they are.
+    """
+    boxes, scores, labels = (np.asarray(a) for a in det)
+    if p_abnormal < low:
+        return np.array([NO_FINDING_BOX]), np.array([1.0]), np.array([NO_FINDING_ID])
+    if p_abnormal >= high:
+        return boxes.reshape(-1, 4), scores, labels
+    keep = labels != NO_FINDING_ID
+    return (np.concatenate([boxes.reshape(-1, 4)[keep], [NO_FINDING_BOX]]),
+            np.concatenate([scores[keep], [1.0 - p_abnormal]]),
+            np.concatenate([labels[keep], [NO_FINDING_ID]]).astype(np.int64))
+
+
+def filter_submission(rows: Dict[str, Detections], probabilities: Dict[str, float], low: float = 0.08,
+                      high: float = 0.95, where: str = '') -> Dict[str, Detections]:
+    """Apply :func:`two_class_filter` to every image; every image needs a probability."""
+    missing = [i for i in rows if i not in probabilities]
+    if missing:
+        raise ValueError(f'{where}: no abnormality probability for {len(missing)} image(s), e.g. {missing[:5]}')
+    return {i: two_class_filter(det, probabilities[i], low, high) for i, det in rows.items()}

@@ -1,0 +1,63 @@
+"""The original script's flags land in the right places of the MMEngine config."""
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from vinbig_mmdet.engine.config_utils import (apply_train_shortcuts, check_data_root, set_submission_file,
+                                              use_val_split_for_test)
+
+MAIN = str(Path(__file__).resolve().parents[2] / 'configs' / 'vinbig_faster_rcnn.py')
+
+
+def shortcuts(**kw):
+    names = ['data_path', 'save_path', 'lr', 'momentum', 'n_epochs', 'batch_size', 'step_size', 'gamma',
+             'n_workers', 'device', 'log_step']
+    return Namespace(**{n: kw.get(n) for n in names})
+
+
+def test_original_script_flags(monkeypatch):
+    monkeypatch.delenv('CUDA_VISIBLE_DEVICES', raising=False)
+    cfg = Config.fromfile(MAIN)
+    apply_train_shortcuts(cfg, shortcuts(data_path='/data/vb', save_path='/runs/a', lr=0.01, momentum=0.8,
+                                         n_epochs=40, batch_size=8, step_size=10, gamma=0.5, n_workers=0,
+                                         device='cpu', log_step=7))
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert cfg[key].dataset.data_root == '/data/vb'
+        assert cfg[key].num_workers == 0 and cfg[key].persistent_workers is False
+    assert cfg.work_dir == '/runs/a'
+    assert cfg.optim_wrapper.optimizer.lr == 0.01 and cfg.optim_wrapper.optimizer.momentum == 0.8
+    assert cfg.train_cfg.max_epochs == 40 and cfg.train_dataloader.batch_size == 8
+    step = [s for s in cfg.param_scheduler if s.type == 'MultiStepLR'][0]
+    assert step.milestones == [10, 20, 30] and step.gamma == 0.5 and step.end == 40
+    assert cfg.default_hooks.logger.interval == 7
+    import os
+    assert os.environ['CUDA_VISIBLE_DEVICES'] == ''
+
+
+def test_no_flags_change_nothing():
+    cfg, ref = Config.fromfile(MAIN), Config.fromfile(MAIN)
+    apply_train_shortcuts(cfg, shortcuts())
+    assert cfg.to_dict() == ref.to_dict()
+
+
+def test_bad_device():
+    with pytest.raises(ValueError, match='--device'):
+        apply_train_shortcuts(Config.fromfile(MAIN), shortcuts(device='tpu'))
+
+
+def test_missing_data_root_message(tmp_path):
+    cfg = Config.fromfile(MAIN)
+    apply_train_shortcuts(cfg, shortcuts(data_path=str(tmp_path / 'none')))
+    assert 'make demo' in check_data_root(cfg)
+    apply_train_shortcuts(cfg, shortcuts(data_path=str(tmp_path)))
+    assert check_data_root(cfg) is None
+
+
+def test_val_split_and_submission_file():
+    cfg = Config.fromfile(MAIN)
+    use_val_split_for_test(cfg)
+    assert cfg.test_dataloader.dataset.split == 'val'
+    set_submission_file(cfg, '/tmp/sub.csv')
+    assert cfg.test_evaluator.submission_file == '/tmp/sub.csv'

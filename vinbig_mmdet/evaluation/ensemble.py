@@ -1,0 +1,35 @@
+"""Ensembling submissions (folds, models) with weighted boxes fusion, image by image, class by class."""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..datasets.fusion import fuse_boxes
+from .submission import Detections
+
+
+def ensemble_submissions(submissions: Sequence[Dict[str, Detections]], weights: Optional[List[float]] = None,
+                         iou_thr: float = 0.4, skip_box_thr: float = 0.0,
+                         sizes: Optional[Dict[str, Tuple[int, int]]] = None) -> Dict[str, Detections]:
+    """Fuse several submissions' detections per image with WBF.
+
+    Boxes are normalised by each image's original ``(width, height)`` from ``sizes``; without it, by the extent of
+    the image's boxes across all submissions, which gives the same result (IoU and weighted means do not change
+    under per-axis scaling) as long as the boxes lie inside the image.
+    """
+    if weights is not None and len(weights) != len(submissions):
+        raise ValueError(f'{len(weights)} weights for {len(submissions)} submissions')
+    image_ids = list(dict.fromkeys(i for sub in submissions for i in sub))
+    empty = (np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
+    fused = {}
+    for img_id in image_ids:
+        dets = [sub.get(img_id, empty) for sub in submissions]
+        if sizes is not None:
+            if img_id not in sizes:
+                raise KeyError(f'no original size for image {img_id}')
+            w, h = sizes[img_id]
+        else:
+            extent = np.concatenate([np.asarray(d[0]).reshape(-1, 4) for d in dets] + [np.ones((1, 4))])
+            w, h = float(extent[:, [0, 2]].max()), float(extent[:, [1, 3]].max())
+        fused[img_id] = fuse_boxes([d[0] for d in dets], [d[1] for d in dets], [d[2] for d in dets], w, h,
+                                   'wbf', iou_thr, skip_box_thr, weights)
+    return fused

@@ -1,0 +1,3 @@
+from .tta import VinBigTTAModel
+
+__all__ = ['VinBigTTAModel']
