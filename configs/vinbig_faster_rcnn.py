@@ -9,6 +9,8 @@ _base_ = [
     './_base_/vinbig_dataset.py',
 ]
 custom_imports = dict(imports=['vinbig_mmdet'], allow_failed_imports=False)
+# Atomic checkpoints, old ones deleted only after a new one is safe, and a --resume that says what it does.
+runner_type = 'VinBigRunner'
 
 model = dict(
     roi_head=dict(bbox_head=dict(num_classes=14)),
@@ -26,4 +28,6 @@ auto_scale_lr = dict(enable=False, base_batch_size=32)
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3, save_best='vinbig/mAP', rule='greater'))
+    checkpoint=dict(type='SafeCheckpointHook', interval=1, max_keep_ckpts=3, save_best='vinbig/mAP',
+                    rule='greater'))
+custom_hooks = [dict(type='NonFiniteLossHook')]

@@ -2,13 +2,11 @@
 import argparse
 import glob
 import json
-import os
 import os.path as osp
 import subprocess
 import sys
 import time
 
-import numpy as np
 import pandas as pd
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -16,7 +14,8 @@ sys.path.insert(0, ROOT)  # run from a checkout without install
 from vinbig_mmdet.datasets.annotations import read_annotations  # noqa: E402
 from vinbig_mmdet.datasets.folds import make_folds  # noqa: E402
 from vinbig_mmdet.demo.synth import make_demo_dataset  # noqa: E402
-from vinbig_mmdet.evaluation import format_ap_table, kaggle_map, read_submission  # noqa: E402
+from vinbig_mmdet.evaluation import (format_ap_table, kaggle_map, no_finding_baseline,  # noqa: E402
+                                     read_submission)
 from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv  # noqa: E402
 
 CONFIG = 'configs/vinbig_faster_rcnn_demo.py'
@@ -39,12 +38,6 @@ def step(title):
 def run(*args):
     print('$ ' + ' '.join(args), flush=True)
     subprocess.run([sys.executable, *args], cwd=ROOT, check=True)
-
-
-def chance_map(truth):
-    """The score of a submission that calls every image "No finding" (the floor to beat)."""
-    nothing = {i: (np.array([[0, 0, 1, 1.]]), np.array([1.0]), np.array([14])) for i in truth}
-    return kaggle_map(nothing, truth)['mAP']
 
 
 def main():
@@ -88,11 +81,12 @@ def main():
     print(f'\nDemo finished in {(time.time() - start) / 60:.1f} min (training {train_minutes:.1f} min).')
     if val_maps:
         print(f'  validation fold 0 mAP@0.4: {val_maps[-1]["vinbig/mAP"]:.4f}   '
-              f'(chance, all "No finding": {chance_map(val_truth):.4f})')
+              f'(chance, all "No finding": {no_finding_baseline(val_truth):.4f})')
     print(f'  test set mAP@0.4:          {test_result["mAP"]:.4f}   (chance, all "No finding": '
-          f'{chance_map(truth):.4f})')
+          f'{no_finding_baseline(truth):.4f})')
     print(f'  checkpoint: {best[-1] if best else ckpt}')
-    print(f'  logs:       {work}/<timestamp>/ (text log, vis_data/scalars.json)')
+    runs = sorted(d for d in glob.glob(osp.join(work, '2*')) if osp.isdir(d))
+    print(f'  logs:       {runs[-1] if runs else work} (text log, vis_data/scalars.json)')
     print(f'  submission: {submission}')
 
 

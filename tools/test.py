@@ -9,7 +9,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.engine.config_utils import (check_data_root, enable_tta, set_data_root,  # noqa: E402
+from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, check_data_root,  # noqa: E402
+                                              enable_tta, set_data_root,
                                               set_submission_file, set_two_class_filter, use_val_split_for_test)
 
 
@@ -71,6 +72,7 @@ def main():
         cfg.default_hooks.visualization.draw = True
         cfg.default_hooks.visualization.test_out_dir = args.show_dir
 
+    adapt_to_cpu_distributed(cfg)
     problem = check_data_root(cfg, 'test_dataloader')
     if problem:
         sys.exit(problem)

@@ -9,7 +9,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.engine.config_utils import apply_train_shortcuts, check_data_root  # noqa: E402
+from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, apply_train_shortcuts,  # noqa: E402
+                                              check_data_root)
 
 
 def parse_args():
@@ -74,6 +75,7 @@ def main():
         cfg.resume = True
         cfg.load_from = args.resume
 
+    adapt_to_cpu_distributed(cfg)
     problem = check_data_root(cfg)
     if problem:
         sys.exit(problem)

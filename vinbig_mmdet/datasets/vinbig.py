@@ -13,6 +13,7 @@ from PIL import Image
 
 from ..classes import METAINFO, NO_FINDING_ID
 from ..io import is_dicom_path, read_dicom_header
+from ..io.convert import META_FILE
 from .annotations import (AnnotationError, RepairLog, clip_boxes, has_boxes, read_annotations,
                           read_image_list, read_sizes, sizes_from_frame)
 from .fusion import FUSION_METHODS, fuse_readers
@@ -57,8 +58,9 @@ class VinBigDataset(BaseDetDataset):
             the 1024 px PNG version), a CSV with just ``image_id`` (e.g. sample_submission.csv), or '' to list
             every image of the image folder (test mode).
         data_prefix: ``dict(img='train/')``: the folder with ``<image_id>.dicom`` or ``<image_id>.png``.
-        meta_file: CSV with image_id, width, height: original sizes for PNGs (written by
-            tools/prepare_data.py). Not needed for DICOMs or when ann_file has width/height.
+        meta_file: CSV with image_id, width, height: original sizes for PNGs. By default the ``meta.csv`` that
+            tools/prepare_data.py writes into the image folder is used when present. Not needed for DICOMs or when
+            ann_file has width/height.
         img_suffix: restrict to one file type (e.g. '.png'); by default any of ``IMAGE_SUFFIXES``.
         fusion: how the readers' boxes become training targets: ``dict(type='wbf'|'nms'|'none',
             iou_thr=0.4, skip_box_thr=0.0)``.
@@ -107,7 +109,7 @@ class VinBigDataset(BaseDetDataset):
         image_ids = self._select_fold(image_ids)
         image_ids = self._check_files(image_ids, files, img_dir, log)
         paths = {i: osp.join(img_dir, files[i]) for i in image_ids}
-        sizes = self._original_sizes(image_ids, paths, ann)
+        sizes = self._original_sizes(image_ids, paths, ann, img_dir)
         loaded = self._loaded_sizes(image_ids, paths, sizes)
 
         groups = {}
@@ -173,13 +175,16 @@ class VinBigDataset(BaseDetDataset):
         log.add('annotated images without a file skipped', len(missing), missing)
         return [i for i in image_ids if i in files]
 
-    def _original_sizes(self, image_ids, paths, ann) -> Dict[str, Tuple[int, int]]:
+    def _original_sizes(self, image_ids, paths, ann, img_dir) -> Dict[str, Tuple[int, int]]:
         """Original (DICOM) width/height: from the CSV, the meta file, or the DICOM header."""
         sizes: Dict[str, Tuple[int, int]] = {}
         if ann is not None and {'width', 'height'} <= set(ann.columns):
             sizes.update(sizes_from_frame(ann[['image_id', 'width', 'height']], self.ann_file))
-        if self.meta_file:
-            sizes.update({k: v for k, v in read_sizes(self.meta_file).items() if k not in sizes})
+        meta_file = self.meta_file
+        if meta_file is None and osp.isfile(osp.join(img_dir, META_FILE)):
+            meta_file = osp.join(img_dir, META_FILE)  # written by tools/prepare_data.py
+        if meta_file:
+            sizes.update({k: v for k, v in read_sizes(meta_file).items() if k not in sizes})
         todo = [i for i in image_ids if i not in sizes]
         not_dicom = [i for i in todo if not is_dicom_path(paths[i])]
         if not_dicom:

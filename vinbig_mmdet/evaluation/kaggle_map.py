@@ -61,7 +61,7 @@ def add_no_finding_gt(ground_truth: GroundTruth) -> Dict[str, Tuple[Boxes, np.nd
 def match_class(predictions: Predictions, ground_truth: Mapping[str, Tuple[Boxes, np.ndarray]], label: int,
                 iou_thr: float) -> Tuple[np.ndarray, np.ndarray, int]:
     """VOC matching for one class: (scores sorted descending, true-positive flags, number of GT boxes)."""
-    gt_boxes = {i: b[l == label] for i, (b, l) in ground_truth.items()}
+    gt_boxes = {i: b[lab == label] for i, (b, lab) in ground_truth.items()}
     n_gt = sum(len(b) for b in gt_boxes.values())
     all_scores, all_tp = [], []
     for img_id, (boxes, scores, labels) in predictions.items():
@@ -116,3 +116,36 @@ def kaggle_map(predictions: Predictions, ground_truth: GroundTruth, iou_thr: flo
         curves[label] = (precision, recall)
     valid = [v for k, v in ap.items() if n_gts[k] > 0]
     return dict(mAP=float(np.mean(valid)) if valid else float('nan'), AP=ap, n_gt=n_gts, pr=curves)
+
+
+def no_finding_baseline(ground_truth: GroundTruth, iou_thr: float = 0.4) -> float:
+    """mAP of a submission that calls every image "No finding" (``14 1 0 0 1 1``): the chance level to beat."""
+    nothing = {i: (np.array([NO_FINDING_BOX]), np.array([1.0]), np.array([NO_FINDING_ID])) for i in ground_truth}
+    return kaggle_map(nothing, ground_truth, iou_thr)['mAP']
+
+
+def confusion_summary(predictions: Predictions, ground_truth: GroundTruth, iou_thr: float = 0.4,
+                      score_thr: float = 0.3) -> Dict[int, Dict[str, int]]:
+    """What happened to each ground-truth box, per class, among predictions scored >= ``score_thr``:
+    ``found`` (a prediction of its class overlaps it, IoU > ``iou_thr``), ``as <class>`` (only a prediction of
+    another class does; the best-overlapping one is counted), or ``missed`` (nothing there)."""
+    from ..classes import ALL_CLASSES
+    gt = add_no_finding_gt(ground_truth)
+    summary: Dict[int, Dict[str, int]] = {}
+    for img_id, (gt_boxes, gt_labels) in gt.items():
+        boxes, scores, labels = predictions.get(img_id, (np.zeros((0, 4)), np.zeros(0), np.zeros(0)))
+        keep = np.asarray(scores) >= score_thr
+        boxes, labels = np.asarray(boxes).reshape(-1, 4)[keep], np.asarray(labels)[keep]
+        iou = box_iou(gt_boxes, boxes)
+        for k, label in enumerate(gt_labels.tolist()):
+            row = summary.setdefault(label, {})
+            hits = iou[k] > iou_thr
+            if (hits & (labels == label)).any():
+                outcome = 'found'
+            elif hits.any():
+                other = np.where(hits & (labels != label), iou[k], -1).argmax()
+                outcome = f'as {ALL_CLASSES[int(labels[other])]}'
+            else:
+                outcome = 'missed'
+            row[outcome] = row.get(outcome, 0) + 1
+    return dict(sorted(summary.items()))

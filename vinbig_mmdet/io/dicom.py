@@ -10,7 +10,7 @@ usual float64 passes over a 3000 x 2500 image.
 import os
 import warnings
 from pathlib import Path
-from typing import Dict, Union
+from typing import Dict, Tuple, Union
 
 import cv2
 import numpy as np
@@ -69,7 +69,11 @@ def read_dicom_dataset(path: PathLike, stop_before_pixels: bool = False) -> pydi
 
 def read_dicom_header(path: PathLike) -> Dict[str, object]:
     """Image attributes without decoding pixels (fast: stops before the pixel data)."""
-    ds = read_dicom_dataset(path, stop_before_pixels=True)
+    return header_of(read_dicom_dataset(path, stop_before_pixels=True), path)
+
+
+def header_of(ds: pydicom.Dataset, path: PathLike = '<dataset>') -> Dict[str, object]:
+    """rows, columns, photometric_interpretation, transfer_syntax, bits_stored of a parsed data set."""
     if 'Rows' not in ds or 'Columns' not in ds:
         raise DicomReadError(path, 'no Rows/Columns: not an image')
     return dict(
@@ -142,11 +146,18 @@ def read_dicom(path: PathLike, bit_depth: int = 8, voi_lut: bool = True) -> np.n
         FileNotFoundError: the file does not exist.
         DicomReadError: anything else (not DICOM, no pixel data, truncated, undecodable); names the file.
     """
+    return read_dicom_with_header(path, bit_depth, voi_lut)[0]
+
+
+def read_dicom_with_header(path: PathLike, bit_depth: int = 8,
+                           voi_lut: bool = True) -> Tuple[np.ndarray, Dict[str, object]]:
+    """:func:`read_dicom` and :func:`read_dicom_header` from one parse of the file."""
     ds = read_dicom_dataset(path)
+    header = header_of(ds, path)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', UserWarning)  # pydicom's chatter about VR/length fixes
         pixels = _stored_pixels(ds, path)
-    return to_uint(ds, pixels, bit_depth, voi_lut, path)
+    return to_uint(ds, pixels, bit_depth, voi_lut, path), header
 
 
 def read_image(path: PathLike, bit_depth: int = 8) -> np.ndarray:

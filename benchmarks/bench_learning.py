@@ -1,0 +1,53 @@
+"""Learning on the demo: the demo config's metric on its held-out fold after its default schedule, for several
+training seeds, with the time each took, next to the chance level (every image called "No finding").
+
+    python benchmarks/bench_learning.py [--seeds 0 1 2] [--data data/demo]
+"""
+import argparse
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--data', default=os.path.join(ROOT, 'data', 'demo'))
+    parser.add_argument('--work-dir', default=os.path.join(ROOT, 'work_dirs', 'bench_learning'))
+    args = parser.parse_args()
+    import pandas as pd
+    from vinbig_mmdet.evaluation import no_finding_baseline
+    from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv
+    rows = []
+    for seed in args.seeds:
+        work = os.path.join(args.work_dir, f'seed{seed}')
+        start = time.time()
+        subprocess.run([sys.executable, 'tools/train.py', 'configs/vinbig_faster_rcnn_demo.py', '--data-path',
+                        args.data + '/', '--work-dir', work, '--cfg-options', f'randomness.seed={seed}'],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        minutes = (time.time() - start) / 60
+        scalars = [json.loads(line) for f in sorted(glob.glob(os.path.join(work, '*/vis_data/scalars.json')))
+                   for line in open(f)]
+        final = [s for s in scalars if 'vinbig/mAP' in s][-1]
+        rows.append((seed, final['vinbig/mAP'], minutes))
+        print(f'seed {seed}: mAP@0.4 {final["vinbig/mAP"]:.4f} on fold 0 after {final["step"]} epochs, '
+              f'{minutes:.1f} min', flush=True)
+    folds = pd.read_csv(os.path.join(args.data, 'folds.csv'), dtype={'image_id': str})
+    val = set(folds.loc[folds['fold'] == 0, 'image_id'])
+    truth = {k: v for k, v in ground_truth_from_csv(os.path.join(args.data, 'train.csv')).items() if k in val}
+    maps = [r[1] for r in rows]
+    spread = statistics.stdev(maps) if len(maps) > 1 else 0.0
+    print(f'\nmAP@0.4 over {len(maps)} seeds: mean {statistics.mean(maps):.4f}, std {spread:.4f}, '
+          f'min {min(maps):.4f}, max {max(maps):.4f}; chance (all "No finding"): {no_finding_baseline(truth):.4f}; '
+          f'training {statistics.mean(r[2] for r in rows):.1f} min per run')
+
+
+if __name__ == '__main__':
+    main()

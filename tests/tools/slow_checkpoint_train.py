@@ -1,0 +1,23 @@
+# tools/train.py with checkpoint file writes slowed down (10 chunks, 0.4 s apart), so a test can kill it mid-write.
+import runpy
+import sys
+import time
+from pathlib import Path
+
+from mmengine.fileio.backends.local_backend import LocalBackend
+
+
+def slow_put(self, obj: bytes, filepath) -> None:
+    Path(filepath).parent.mkdir(parents=True, exist_ok=True)
+    step = len(obj) // 10 + 1
+    with open(filepath, 'wb') as f:
+        for i in range(0, len(obj), step):
+            f.write(obj[i:i + step])
+            f.flush()
+            time.sleep(0.4)
+
+
+LocalBackend.put = slow_put  # mmengine's save_checkpoint writes through the file backend's put()
+root = Path(__file__).resolve().parents[2]
+sys.argv = [str(root / 'tools' / 'train.py')] + sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')

@@ -1,0 +1,130 @@
+"""Training killed at any moment (SIGKILL, also mid-checkpoint) resumes and finishes; NaN losses stop cleanly;
+seeded runs repeat; two CPU processes (gloo) train and test like one."""
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from tests.tools.test_train_e2e import ROOT, TINY, run_tool, scalars
+
+SLOW_SAVE = str(Path(__file__).with_name('slow_checkpoint_train.py'))
+
+
+def start(args, log):
+    env = dict(os.environ, PYTHONUNBUFFERED='1', CUDA_VISIBLE_DEVICES='')
+    return subprocess.Popen([sys.executable, *map(str, args)], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+
+
+def wait_for(predicate, proc, timeout=300):
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f'process ended ({proc.returncode}) before the kill point')
+        time.sleep(0.05)
+    raise AssertionError('kill point never reached')
+
+
+def sha(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@pytest.mark.slow
+def test_sigkill_anywhere_then_resume_finishes(demo_root, tmp_path):
+    work = tmp_path / 'work'
+    common = [TINY, '--data-path', demo_root, '--work-dir', work, '--n-epochs', 3]
+    with open(tmp_path / 'log1', 'w') as log:
+        # 1. killed while training the first epoch: nothing to resume yet
+        proc = start([SLOW_SAVE, *common], log)
+        wait_for(lambda: 'Epoch(train)' in (tmp_path / 'log1').read_text(), proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    proc = run_tool(SLOW_SAVE, *common, '--resume', check=False)
+    log = proc.stdout + proc.stderr
+    assert 'nothing to resume' in log and 'starts from scratch' in log
+    assert proc.returncode == 0
+
+    # 2. killed in the middle of writing a checkpoint (the writes are slowed down)
+    work2 = tmp_path / 'work2'
+    common2 = [TINY, '--data-path', demo_root, '--work-dir', work2, '--n-epochs', 3]
+    with open(tmp_path / 'log2', 'w') as logf:
+        proc = start([SLOW_SAVE, *common2], logf)
+        wait_for(lambda: (work2 / 'epoch_1.pth').is_file() and (work2 / '.epoch_2.pth.tmp').is_file(), proc)
+        time.sleep(0.5)  # well inside the write
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert not (work2 / 'epoch_2.pth').exists()  # no half file under the final name
+    assert (work2 / 'last_checkpoint').read_text().strip().endswith('epoch_1.pth')
+    torch.load(work2 / 'epoch_1.pth', map_location='cpu')  # the previous one is intact
+    proc = run_tool('tools/train.py', *common2, '--resume')
+    assert 'resumed epoch: 1' in proc.stdout + proc.stderr
+    assert (work2 / 'last_checkpoint').read_text().strip().endswith('epoch_3.pth')
+    assert [s['step'] for s in scalars(work2) if 'vinbig/mAP' in s][-1] == 3
+
+    # 3. last_checkpoint lost: --resume still finds the newest complete checkpoint
+    (work2 / 'last_checkpoint').unlink()
+    proc = run_tool('tools/train.py', *common2[:-1], 4, '--resume')
+    assert 'resuming from' in proc.stdout + proc.stderr and 'epoch_3.pth' in proc.stdout + proc.stderr
+    proc = run_tool('tools/test.py', TINY, work2 / 'epoch_4.pth', '--data-path', demo_root, '--val',
+                    '--work-dir', tmp_path / 't')
+    assert 'VinBigData mAP@0.4' in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_non_finite_loss_stops_and_keeps_the_checkpoint(demo_root, tmp_path):
+    work = tmp_path / 'work'
+    run_tool('tools/train.py', TINY, '--data-path', demo_root, '--work-dir', work, '--n-epochs', 1)
+    before = sha(work / 'epoch_1.pth'), (work / 'last_checkpoint').read_text()
+    proc = run_tool('tools/train.py', TINY, '--data-path', demo_root, '--work-dir', work, '--n-epochs', 2,
+                    '--resume', '--cfg-options', 'model.rpn_head.loss_cls.loss_weight=nan', check=False)
+    assert proc.returncode != 0
+    assert 'non-finite loss' in proc.stderr and 'iteration' in proc.stderr
+    assert (sha(work / 'epoch_1.pth'), (work / 'last_checkpoint').read_text()) == before
+    assert not (work / 'epoch_2.pth').exists()
+
+
+@pytest.mark.slow
+def test_seeded_deterministic_runs_repeat(demo_root, tmp_path):
+    losses = []
+    for k in range(2):
+        work = tmp_path / f'w{k}'
+        run_tool('tools/train.py', 'configs/vinbig_faster_rcnn_demo.py', '--data-path', demo_root,
+                 '--work-dir', work, '--n-epochs', 1, '--log-step', 1, '--cfg-options', 'randomness.seed=0',
+                 'randomness.deterministic=True', 'train_cfg.val_interval=9')
+        losses.append([s['loss'] for s in scalars(work) if 'loss' in s])
+    assert len(losses[0]) >= 2
+    assert losses[0] == losses[1]
+
+
+@pytest.mark.slow
+def test_two_cpu_processes_train_and_test_like_one(demo_root, tmp_path):
+    env = dict(os.environ, PYTHON=sys.executable, CUDA_VISIBLE_DEVICES='', PORT='29517')
+    work = tmp_path / 'work'
+    proc = subprocess.run(['bash', 'tools/dist_train.sh', TINY, '2', '--data-path', str(demo_root),
+                           '--work-dir', str(work), '--n-epochs', '1'], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert (work / 'epoch_1.pth').is_file()
+    assert len(list(work.glob('*/*.log'))) == 1 and len(list(work.glob('*/vis_data/scalars.json'))) == 1
+    assert not list(work.glob('.*.tmp'))
+
+    one, two = tmp_path / 'one.csv', tmp_path / 'two.csv'
+    run_tool('tools/test.py', TINY, work / 'epoch_1.pth', '--data-path', demo_root, '--submission', one,
+             '--work-dir', tmp_path / 't1')
+    proc = subprocess.run(['bash', 'tools/dist_test.sh', TINY, str(work / 'epoch_1.pth'), '2', '--data-path',
+                           str(demo_root), '--submission', str(two), '--work-dir', str(tmp_path / 't2')],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    a = pd.read_csv(one, dtype={'image_id': str}).set_index('image_id')
+    b = pd.read_csv(two, dtype={'image_id': str}).set_index('image_id')
+    assert b.index.is_unique and sorted(a.index) == sorted(b.index)  # every image exactly once
+    assert a.loc[b.index].equals(b)

@@ -1,0 +1,20 @@
+# Plot losses, learning rate and validation mAP (overall and per class) of a training run's work dir.
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
+from vinbig_mmdet.analysis.curves import plot_curves  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description='Training curves from <work_dir>/*/vis_data/scalars.json')
+    parser.add_argument('work_dir')
+    parser.add_argument('--out', help='output PNG (default: WORK_DIR/curves.png)')
+    args = parser.parse_args()
+    out = plot_curves(args.work_dir, args.out or osp.join(args.work_dir, 'curves.png'))
+    print(f'wrote {out}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,138 @@
+"""One self-contained HTML page about a run: config, curves, per-class AP, PR curves, confusion, and validation
+images with ground truth and predictions (best and worst first). Every image is embedded; nothing is fetched."""
+import base64
+import html
+import os.path as osp
+import tempfile
+from typing import Dict, List, Optional, Tuple
+
+import cv2
+import numpy as np
+
+from ..classes import ALL_CLASSES, NO_FINDING_ID, PALETTE
+from ..evaluation.kaggle_map import add_no_finding_gt, box_iou, confusion_summary, kaggle_map
+from ..io import read_image
+
+CSS = """body{font-family:sans-serif;margin:24px;color:#222;max-width:1400px}
+h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+td:first-child,th:first-child{text-align:left}.grid{display:flex;flex-wrap:wrap;gap:10px}
+.card{border:1px solid #ccc;padding:4px;font-size:12px;width:380px}.card img{width:100%}
+img.wide{max-width:100%}.note{color:#666;font-size:12px}"""
+
+
+def png_data_uri(img: np.ndarray) -> str:
+    ok, buf = cv2.imencode('.png', img)
+    if not ok:
+        raise ValueError('PNG encoding failed')
+    return 'data:image/png;base64,' + base64.b64encode(buf.tobytes()).decode()
+
+
+def file_data_uri(path: str) -> str:
+    with open(path, 'rb') as f:
+        return 'data:image/png;base64,' + base64.b64encode(f.read()).decode()
+
+
+def image_quality(gt: Tuple[np.ndarray, np.ndarray], det, score_thr: float = 0.3,
+                  iou_thr: float = 0.4) -> float:
+    """F1 of one image at IoU > 0.4 among detections scored >= ``score_thr`` ("No finding" included)."""
+    gt_boxes, gt_labels = gt
+    boxes, scores, labels = (np.asarray(a) for a in det)
+    keep = scores >= score_thr
+    boxes, labels = boxes.reshape(-1, 4)[keep], labels[keep]
+    iou = box_iou(gt_boxes, boxes) * (gt_labels[:, None] == labels[None, :])
+    tp = 0
+    used = np.zeros(len(boxes), bool)
+    for k in range(len(gt_boxes)):
+        candidates = np.where(~used & (iou[k] > iou_thr), iou[k], -1)
+        if len(candidates) and candidates.max() > 0:
+            used[candidates.argmax()] = True
+            tp += 1
+    return 2 * tp / max(2 * tp + (len(boxes) - tp) + (len(gt_boxes) - tp), 1)
+
+
+def draw_case(path: str, gt, det, score_thr: float = 0.3, max_side: int = 512) -> np.ndarray:
+    """Ground truth in white (dashed look: thin), predictions >= score_thr in their class colour."""
+    gray = read_image(path)
+    scale = max_side / max(gray.shape)
+    img = cv2.cvtColor(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA),
+                       cv2.COLOR_GRAY2BGR)
+    for box, label in zip(*gt):
+        if label == NO_FINDING_ID:
+            continue
+        x1, y1, x2, y2 = (int(round(v * scale)) for v in box)
+        cv2.rectangle(img, (x1, y1), (x2, y2), (255, 255, 255), 1)
+        cv2.putText(img, f'GT {ALL_CLASSES[label]}', (x1, min(y2 + 12, img.shape[0] - 2)),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.35, (255, 255, 255), 1, cv2.LINE_AA)
+    boxes, scores, labels = det
+    for box, score, label in zip(np.asarray(boxes).reshape(-1, 4), scores, labels):
+        if score < score_thr or label == NO_FINDING_ID:
+            continue
+        r, g, b = PALETTE[int(label)]
+        x1, y1, x2, y2 = (int(round(v * scale)) for v in box)
+        cv2.rectangle(img, (x1, y1), (x2, y2), (b, g, r), 2)
+        cv2.putText(img, f'{ALL_CLASSES[int(label)]} {score:.2f}', (x1, max(y1 - 3, 9)),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.35, (b, g, r), 1, cv2.LINE_AA)
+    return img
+
+
+def _table(rows: List[List[str]], header: List[str]) -> str:
+    head = ''.join(f'<th>{html.escape(h)}</th>' for h in header)
+    body = ''.join('<tr>' + ''.join(f'<td>{html.escape(str(c))}</td>' for c in row) + '</tr>' for row in rows)
+    return f'<table><tr>{head}</tr>{body}</table>'
+
+
+def build_report(title: str, config_rows: List[List[str]], curves_png: Optional[str],
+                 val_record: Optional[Dict], predictions: Optional[Dict] = None,
+                 ground_truth: Optional[Dict] = None, image_paths: Optional[Dict[str, str]] = None,
+                 n_cases: int = 6, score_thr: float = 0.3) -> str:
+    """The HTML page. ``ground_truth``/``predictions`` are in original pixels, keyed by image id."""
+    parts = [f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+             f'<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>',
+             '<h2>Configuration</h2>', _table(config_rows, ['setting', 'value'])]
+    parts.append('<h2>Training curves</h2>')
+    parts.append(f'<img class="wide" alt="training curves" src="{file_data_uri(curves_png)}">' if curves_png
+                 else '<p class="note">no training logs found</p>')
+    if val_record:
+        rows = [[k[len('vinbig/AP_'):].replace('_', ' '), f'{v:.4f}'] for k, v in val_record.items()
+                if k.startswith('vinbig/AP_')]
+        parts += [f'<h2>Validation AP@0.4 per class (epoch {val_record.get("step")}, '
+                  f'mAP {val_record["vinbig/mAP"]:.4f})</h2>', _table(rows, ['class', 'AP@0.4'])]
+    scored = {}
+    if predictions is not None and ground_truth:
+        common = {k: v for k, v in predictions.items() if k in ground_truth}
+        truth = {k: ground_truth[k] for k in common}
+        result = kaggle_map(common, truth)
+        with tempfile.TemporaryDirectory() as tmp:
+            from ..evaluation.plots import save_evaluation
+            save_evaluation(result, confusion_summary(common, truth, score_thr=score_thr), tmp)
+            pr_uri = file_data_uri(osp.join(tmp, 'pr_curves.png'))
+            confusion = open(osp.join(tmp, 'confusion.csv')).read().strip().splitlines()
+        parts += [f'<h2>Precision-recall at IoU 0.4 ({len(common)} images, mAP {result["mAP"]:.4f})</h2>',
+                  f'<img class="wide" alt="precision-recall curves" src="{pr_uri}">',
+                  f'<h2>What happened to each ground-truth box (predictions scored >= {score_thr})</h2>',
+                  _table([line.split(',') for line in confusion[1:]], confusion[0].split(','))]
+        gt_full = add_no_finding_gt(truth)
+        scored = {k: image_quality(gt_full[k], common[k], score_thr) for k in common}
+    if predictions is not None and image_paths:
+        if scored:
+            order = sorted(scored, key=lambda k: (-scored[k], k))
+            best, worst = order[:n_cases], [k for k in reversed(order) if k not in order[:n_cases]][:n_cases]
+            groups = [('Best validation cases', best), ('Worst validation cases', worst)]
+        else:
+            order = sorted(predictions, key=lambda k: -float(np.max(predictions[k][1], initial=0)))
+            groups = [('Most confident predictions', order[:2 * n_cases])]
+        empty = (np.zeros((0, 4)), np.zeros(0, np.int64))
+        for heading, ids in groups:
+            parts.append(f'<h2>{heading}</h2><p class="note">white: ground truth; colour: predictions scored '
+                         f'>= {score_thr}</p><div class="grid">')
+            for k in ids:
+                if k not in image_paths:
+                    continue
+                img = draw_case(image_paths[k], (ground_truth or {}).get(k, empty), predictions[k], score_thr)
+                caption = f'{html.escape(k)}' + (f' - F1@0.4 {scored[k]:.2f}' if k in scored else '')
+                parts.append(f'<div class="card"><img alt="{html.escape(k)}" src="{png_data_uri(img)}">'
+                             f'<div>{caption}</div></div>')
+            parts.append('</div>')
+    parts.append('</body></html>')
+    return '\n'.join(parts)

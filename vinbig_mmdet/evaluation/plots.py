@@ -1,0 +1,45 @@
+"""Saved evaluation details: per-class precision-recall curves at IoU 0.4 and the class confusion summary."""
+import json
+import os
+import os.path as osp
+from typing import Dict, List
+
+import pandas as pd
+
+from ..classes import ALL_CLASSES
+
+
+def save_evaluation(result: Dict[str, object], confusion: Dict[int, Dict[str, int]], out_dir: str) -> List[str]:
+    """pr_curves.png, pr_curves.json (precision/recall per class) and confusion.csv in ``out_dir``."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    os.makedirs(out_dir, exist_ok=True)
+    classes = [c for c in result['AP'] if result['n_gt'][c]]
+    curves = {ALL_CLASSES[c]: dict(ap=result['AP'][c], n_gt=result['n_gt'][c],
+                                   precision=[round(float(v), 5) for v in result['pr'][c][0]],
+                                   recall=[round(float(v), 5) for v in result['pr'][c][1]]) for c in classes}
+    with open(osp.join(out_dir, 'pr_curves.json'), 'w') as f:
+        json.dump(dict(mAP=result['mAP'], classes=curves), f)
+    cols = 5
+    rows = max(1, (len(classes) + cols - 1) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.8 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis('off')
+    for ax, c in zip(axes.flat, classes):
+        ax.axis('on')
+        precision, recall = result['pr'][c]
+        ax.step(recall, precision, where='post', color='tab:blue')
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.05)
+        ax.set_title(f'{ALL_CLASSES[c]}\nAP {result["AP"][c]:.3f} (gt {result["n_gt"][c]})', fontsize=9)
+        ax.set_xlabel('recall', fontsize=8)
+        ax.set_ylabel('precision', fontsize=8)
+    fig.suptitle(f'Precision-recall at IoU > 0.4, mAP {result["mAP"]:.4f}')
+    fig.tight_layout()
+    fig.savefig(osp.join(out_dir, 'pr_curves.png'), dpi=90)
+    plt.close(fig)
+    table = pd.DataFrame([dict(class_id=c, **{'class': ALL_CLASSES[c]}, **counts)
+                          for c, counts in confusion.items()]).fillna(0)
+    table.to_csv(osp.join(out_dir, 'confusion.csv'), index=False)
+    return [osp.join(out_dir, n) for n in ('pr_curves.png', 'pr_curves.json', 'confusion.csv')]
