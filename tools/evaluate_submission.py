@@ -10,6 +10,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from vinbig_mmdet.classes import ALL_CLASSES  # noqa: E402
 from vinbig_mmdet.evaluation import format_ap_table, kaggle_map, read_submission  # noqa: E402
 from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv  # noqa: E402
+from vinbig_mmdet.evaluation.kaggle_map import confusion_summary  # noqa: E402
+from vinbig_mmdet.evaluation.plots import save_evaluation  # noqa: E402
 
 
 def parse_args():
@@ -22,6 +24,7 @@ def parse_args():
                         help="how several readers' boxes become ground truth (default: wbf at IoU 0.4)")
     parser.add_argument('--iou-thr', type=float, default=0.4, help='IoU a detection must exceed (default 0.4)')
     parser.add_argument('--json', help='also write {"mAP": ..., "per_class": {class: AP}} here')
+    parser.add_argument('--plots', help='save PR curves (PNG, JSON) and the confusion summary (CSV) here')
     return parser.parse_args()
 
 
@@ -42,6 +45,9 @@ def main():
     result = kaggle_map(preds, truth, args.iou_thr)
     print(format_ap_table(result))
     print(f'mAP@{args.iou_thr:g}: {result["mAP"]:.4f}')
+    if args.plots:
+        for path in save_evaluation(result, confusion_summary(preds, truth, args.iou_thr), args.plots):
+            print(f'wrote {path}')
     if args.json:
         per_class = {ALL_CLASSES[c]: ap for c, ap in result['AP'].items() if result['n_gt'][c]}
         with open(args.json, 'w') as f:

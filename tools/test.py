@@ -10,7 +10,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
 from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, check_data_root,  # noqa: E402
-                                              enable_tta, set_data_root,
+                                              enable_tta, set_data_root, set_eval_plot_dir,
                                               set_submission_file, set_two_class_filter, use_val_split_for_test)
 
 
@@ -28,6 +28,7 @@ def parse_args():
     parser.add_argument('--abnormal-probs', help='CSV image_id,prob of an image classifier: apply the 2-class filter')
     parser.add_argument('--filter-low', type=float, default=0.08, help='2-class filter: below, "No finding" only')
     parser.add_argument('--filter-high', type=float, default=0.95, help='2-class filter: above, detections only')
+    parser.add_argument('--eval-plots', help='save PR curves and the confusion summary (labelled data) here')
     parser.add_argument('--data-path', help='data root (overrides the config)')
     parser.add_argument('--work-dir', help='the dir to save logs and results')
     parser.add_argument('--out', help='dump raw predictions to this pickle file')
@@ -60,6 +61,8 @@ def main():
         use_val_split_for_test(cfg)
     if args.submission:
         set_submission_file(cfg, osp.abspath(args.submission))
+    if args.eval_plots:
+        set_eval_plot_dir(cfg, osp.abspath(args.eval_plots))
     if args.abnormal_probs:
         set_two_class_filter(cfg, osp.abspath(args.abnormal_probs), args.filter_low, args.filter_high)
     if args.tta:

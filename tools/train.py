@@ -10,7 +10,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
 from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, apply_train_shortcuts,  # noqa: E402
-                                              check_data_root)
+                                              check_data_root, enable_tensorboard)
 
 
 def parse_args():
@@ -27,6 +27,8 @@ def parse_args():
                         help='override settings in the config, key=value (see MMDetection docs)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher')
+    parser.add_argument('--tensorboard', action='store_true',
+                        help='also log to TensorBoard (needs `pip install tensorboard`)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     legacy = parser.add_argument_group('shortcuts from the original VinBig training script')
     legacy.add_argument('--data-path', help='data root (train.csv, train/, folds.csv, test/)')
@@ -53,6 +55,8 @@ def main():
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     apply_train_shortcuts(cfg, args)
+    if args.tensorboard:
+        enable_tensorboard(cfg)
 
     # work_dir priority: CLI > config > ./work_dirs/<config name>
     if args.work_dir is not None:

@@ -26,16 +26,6 @@ def scalars(work_dir):
     return [json.loads(line) for f in files for line in f.read_text().splitlines()]
 
 
-@pytest.fixture(scope='module')
-def trained(demo_root, tmp_path_factory):
-    """Two epochs of the ResNet-18 stand-in, then one more through --resume."""
-    work = tmp_path_factory.mktemp('work')
-    first = run_tool('tools/train.py', TINY, '--data-path', demo_root, '--work-dir', work)
-    resumed = run_tool('tools/train.py', TINY, '--data-path', demo_root, '--save-path', work, '--resume',
-                       '--n-epochs', 3)
-    return work, first.stdout + first.stderr, resumed.stdout + resumed.stderr
-
-
 def test_train_validates_every_epoch_and_keeps_the_best(trained):
     work, _, _ = trained
     assert all((work / f'epoch_{e}.pth').is_file() for e in (1, 2, 3))

@@ -116,7 +116,8 @@ def build_report(title: str, config_rows: List[List[str]], curves_png: Optional[
         scored = {k: image_quality(gt_full[k], common[k], score_thr) for k in common}
     if predictions is not None and image_paths:
         if scored:
-            order = sorted(scored, key=lambda k: (-scored[k], k))
+            findings = {k: int((gt_full[k][1] != NO_FINDING_ID).sum()) for k in scored}
+            order = sorted(scored, key=lambda k: (-scored[k], -findings[k], k))  # ties: images with findings
             best, worst = order[:n_cases], [k for k in reversed(order) if k not in order[:n_cases]][:n_cases]
             groups = [('Best validation cases', best), ('Worst validation cases', worst)]
         else:

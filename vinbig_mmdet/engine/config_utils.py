@@ -106,6 +106,12 @@ def set_submission_file(cfg: Config, path: str) -> None:
         metric.submission_file = path
 
 
+def set_eval_plot_dir(cfg: Config, path: str) -> None:
+    """Make the test evaluator's VinBigMetric save PR curves and the confusion summary in ``path``."""
+    for metric in _vinbig_metrics(cfg):
+        metric.plot_dir = path
+
+
 def set_two_class_filter(cfg: Config, probs: str, low: float = 0.08, high: float = 0.95) -> None:
     """Apply the image-level 2-class filter (probabilities CSV) in the test evaluator's VinBigMetric."""
     for metric in _vinbig_metrics(cfg):
@@ -138,3 +144,11 @@ def adapt_to_cpu_distributed(cfg: Config) -> None:
         return
     cfg.env_cfg.dist_cfg = dict(backend='gloo')
     cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False)
+
+
+def enable_tensorboard(cfg: Config) -> None:
+    """Also log to TensorBoard (``<work_dir>/<timestamp>/vis_data/``; needs ``pip install tensorboard``)."""
+    backends = list(cfg.visualizer.get('vis_backends', [dict(type='LocalVisBackend')]))
+    if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    cfg.visualizer.vis_backends = backends

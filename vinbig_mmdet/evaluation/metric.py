@@ -7,7 +7,8 @@ from mmengine.logging import MMLogger
 from mmdet.registry import METRICS
 
 from ..classes import ALL_CLASSES
-from .kaggle_map import kaggle_map
+from .kaggle_map import confusion_summary, kaggle_map
+from .plots import save_evaluation
 from .submission import (filter_submission, format_prediction_string, read_abnormal_probabilities,
                          select_detections, to_original_pixels, write_submission)
 
@@ -40,6 +41,8 @@ class VinBigMetric(BaseMetric):
         score_thr, max_per_img, no_finding: how detections become submission rows
             (see :func:`vinbig_mmdet.evaluation.submission.select_detections`).
         submission_file: if set, also write a Kaggle submission of every image evaluated (labelled or not).
+        plot_dir: if set, save per-class precision-recall curves (PNG + JSON) and the class confusion summary
+            (CSV) of labelled data there.
         two_class_filter: ``dict(probs='abnormal.csv', low=0.08, high=0.95)``: apply the image-level filter
             (see :func:`vinbig_mmdet.evaluation.submission.two_class_filter`) before scoring and writing.
 
@@ -50,12 +53,14 @@ class VinBigMetric(BaseMetric):
 
     def __init__(self, iou_thr: float = 0.4, score_thr: float = 0.0, max_per_img: int = 100,
                  no_finding: str = '1-max', submission_file: Optional[str] = None,
-                 two_class_filter: Optional[dict] = None, collect_device: str = 'cpu',
+                 two_class_filter: Optional[dict] = None, plot_dir: Optional[str] = None,
+                 collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.iou_thr, self.score_thr, self.max_per_img = iou_thr, score_thr, max_per_img
         self.no_finding, self.submission_file = no_finding, submission_file
         self.two_class_filter = two_class_filter
+        self.plot_dir = plot_dir
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -88,9 +93,13 @@ class VinBigMetric(BaseMetric):
         labelled = [r for r in results if r[2] is not None]
         if not labelled:
             return {}
-        result = kaggle_map({img_id: det for img_id, det, _ in labelled},
-                            {img_id: gt for img_id, _, gt in labelled}, self.iou_thr)
+        preds = {img_id: det for img_id, det, _ in labelled}
+        truth = {img_id: gt for img_id, _, gt in labelled}
+        result = kaggle_map(preds, truth, self.iou_thr)
         logger.info(f'VinBigData mAP@{self.iou_thr} on {len(labelled)} images:\n' + format_ap_table(result))
+        if self.plot_dir:
+            saved = save_evaluation(result, confusion_summary(preds, truth, self.iou_thr), self.plot_dir)
+            logger.info(f'VinBigMetric: PR curves and confusion summary saved: {", ".join(saved)}')
         metrics = {'mAP': result['mAP']}
         metrics.update({f'AP_{metric_key(ALL_CLASSES[c])}': ap
                         for c, ap in result['AP'].items() if result['n_gt'][c]})

@@ -41,5 +41,6 @@ def save_evaluation(result: Dict[str, object], confusion: Dict[int, Dict[str, in
     plt.close(fig)
     table = pd.DataFrame([dict(class_id=c, **{'class': ALL_CLASSES[c]}, **counts)
                           for c, counts in confusion.items()]).fillna(0)
+    table = table.astype({c: int for c in table.columns if c != 'class'})
     table.to_csv(osp.join(out_dir, 'confusion.csv'), index=False)
     return [osp.join(out_dir, n) for n in ('pr_curves.png', 'pr_curves.json', 'confusion.csv')]

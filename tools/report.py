@@ -1,0 +1,95 @@
+# One self-contained HTML page about a training run (config, curves, AP table, PR curves, example images).
+import argparse
+import glob
+import os
+import os.path as osp
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='Write an offline HTML report of a run: config summary, training curves, per-class AP, and '
+        'with --submission (e.g. from tools/test.py --val --submission) PR curves, the confusion summary and '
+        'the best and worst validation images with ground truth and predictions drawn.')
+    parser.add_argument('work_dir')
+    parser.add_argument('--submission', help='predictions (image_id,PredictionString, original pixels)')
+    parser.add_argument('--config', help='config (default: the one MMEngine saved in WORK_DIR)')
+    parser.add_argument('--data-path', help='data root (overrides the config)')
+    parser.add_argument('--score-thr', type=float, default=0.3, help='score from which boxes are drawn')
+    parser.add_argument('--out', required=True, help='output HTML file')
+    return parser.parse_args()
+
+
+def config_rows(cfg):
+    train_ds = cfg.train_dataloader.dataset
+    resize = next((t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'Resize'), {})
+    opt = cfg.optim_wrapper.optimizer
+    steps = [s for s in cfg.get('param_scheduler', []) if s.get('type') == 'MultiStepLR']
+    return [['model', f'{cfg.model.type}, {cfg.model.backbone.type}-{cfg.model.backbone.get("depth", "")} '
+                      f'+ {cfg.model.neck.type}'],
+            ['classes', str(cfg.model.roi_head.bbox_head.num_classes)],
+            ['input size', str(resize.get('scale'))],
+            ['optimizer', f'{opt.type} lr {opt.lr}, momentum {opt.get("momentum")}, '
+                          f'weight decay {opt.get("weight_decay")}'],
+            ['schedule', f'{cfg.train_cfg.max_epochs} epochs' + (
+                f', x{steps[0].gamma} at epochs {steps[0].milestones}' if steps else '')],
+            ['batch per GPU', str(cfg.train_dataloader.batch_size)],
+            ['data', f'{train_ds.data_root} (fold {train_ds.get("fold")} held out)'],
+            ['radiologist fusion', str(train_ds.get('fusion', cfg.get('fusion')))],
+            ['"No finding" images in training', 'kept' if train_ds.get('keep_negatives', True) else 'left out']]
+
+
+def main():
+    args = parse_args()
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    config = args.config or next(iter(sorted(glob.glob(osp.join(args.work_dir, '*.py')))), None)
+    if config is None:
+        sys.exit(f'{args.work_dir}: no config saved there; pass --config')
+    cfg = Config.fromfile(config)
+    from vinbig_mmdet.engine.config_utils import set_data_root
+    if args.data_path:
+        set_data_root(cfg, args.data_path)
+    init_default_scope('mmdet')
+    from mmdet.registry import DATASETS
+
+    from vinbig_mmdet.analysis.curves import plot_curves, read_scalars
+    from vinbig_mmdet.analysis.report import build_report
+    from vinbig_mmdet.evaluation import read_submission
+    from vinbig_mmdet.evaluation.submission import to_original_pixels
+
+    predictions = read_submission(args.submission) if args.submission else None
+    truth, paths = {}, {}
+    if predictions is not None:
+        for key in ('val_dataloader', 'test_dataloader'):
+            dataset = DATASETS.build(dict(cfg[key].dataset, pipeline=[]))
+            for i in range(len(dataset)):
+                info = dataset.get_data_info(i)
+                paths.setdefault(info['img_id'], info['img_path'])
+                if key == 'val_dataloader' and info['img_id'] in predictions:
+                    boxes = np.array([d['bbox'] for d in info['instances']]).reshape(-1, 4)
+                    truth[info['img_id']] = (to_original_pixels(boxes, (info['height'], info['width']),
+                                                                info['original_size']),
+                                             np.array([d['bbox_label'] for d in info['instances']], np.int64))
+    _, val = read_scalars(args.work_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            curves = plot_curves(args.work_dir, osp.join(tmp, 'curves.png'))
+        except FileNotFoundError:
+            curves = None
+        page = build_report(f'VinBigData run: {osp.basename(osp.normpath(args.work_dir))}', config_rows(cfg),
+                            curves, val[-1] if val else None, predictions, truth, paths,
+                            score_thr=args.score_thr)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    with open(args.out, 'w') as f:
+        f.write(page)
+    print(f'wrote {args.out} ({len(page) / 1e6:.1f} MB, self-contained)')
+
+
+if __name__ == '__main__':
+    main()
