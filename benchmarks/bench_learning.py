@@ -4,8 +4,6 @@ training seeds, with the time each took, next to the chance level (every image c
     python benchmarks/bench_learning.py [--seeds 0 1 2] [--data data/demo]
 """
 import argparse
-import glob
-import json
 import os
 import statistics
 import subprocess
@@ -23,6 +21,7 @@ def main():
     parser.add_argument('--work-dir', default=os.path.join(ROOT, 'work_dirs', 'bench_learning'))
     args = parser.parse_args()
     import pandas as pd
+    from vinbig_mmdet.analysis.curves import read_scalars
     from vinbig_mmdet.evaluation import no_finding_baseline
     from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv
     rows = []
@@ -33,9 +32,7 @@ def main():
                         args.data + '/', '--work-dir', work, '--cfg-options', f'randomness.seed={seed}'],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         minutes = (time.time() - start) / 60
-        scalars = [json.loads(line) for f in sorted(glob.glob(os.path.join(work, '*/vis_data/scalars.json')))
-                   for line in open(f)]
-        final = [s for s in scalars if 'vinbig/mAP' in s][-1]
+        final = read_scalars(work)[1][-1]
         rows.append((seed, final['vinbig/mAP'], minutes))
         print(f'seed {seed}: mAP@0.4 {final["vinbig/mAP"]:.4f} on fold 0 after {final["step"]} epochs, '
               f'{minutes:.1f} min', flush=True)

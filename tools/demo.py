@@ -1,7 +1,6 @@
 # The whole pipeline on generated data, on CPU: data -> folds -> train -> validate -> submission -> score.
 import argparse
 import glob
-import json
 import os.path as osp
 import subprocess
 import sys
@@ -11,6 +10,7 @@ import pandas as pd
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)  # run from a checkout without install
+from vinbig_mmdet.analysis.curves import read_scalars  # noqa: E402
 from vinbig_mmdet.datasets.annotations import read_annotations  # noqa: E402
 from vinbig_mmdet.datasets.folds import make_folds  # noqa: E402
 from vinbig_mmdet.demo.synth import make_demo_dataset  # noqa: E402
@@ -72,8 +72,7 @@ def main():
     truth = ground_truth_from_csv(osp.join(data, 'test_annotations.csv'), fusion='none')
     test_result = kaggle_map(read_submission(submission), truth)
     print(format_ap_table(test_result))
-    val_maps = [json.loads(line) for f in sorted(glob.glob(osp.join(work, '*/vis_data/scalars.json')))
-                for line in open(f) if 'vinbig/mAP' in line]
+    _, val_maps = read_scalars(work)
     folds = pd.read_csv(folds_csv, dtype={'image_id': str})
     val_ids = set(folds.loc[folds['fold'] == 0, 'image_id'])
     val_truth = {k: v for k, v in ground_truth_from_csv(osp.join(data, 'train.csv')).items() if k in val_ids}

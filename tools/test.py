@@ -32,7 +32,7 @@ def parse_args():
     parser.add_argument('--data-path', help='data root (overrides the config)')
     parser.add_argument('--work-dir', help='the dir to save logs and results')
     parser.add_argument('--out', help='dump raw predictions to this pickle file')
-    parser.add_argument('--show-dir', help='draw predictions into this folder (inside the work dir)')
+    parser.add_argument('--show-dir', help='draw predictions (score >= 0.3) over each image into this folder')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings in the config, key=value')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
@@ -71,9 +71,9 @@ def main():
             resize = next(t for t in cfg.test_dataloader.dataset.pipeline if t['type'] == 'Resize')
             scales = [tuple(resize['scale'])] + scales
         enable_tta(cfg, scales)
-    if args.show_dir:
-        cfg.default_hooks.visualization.draw = True
-        cfg.default_hooks.visualization.test_out_dir = args.show_dir
+    if args.show_dir:  # MMDetection's DetVisualizationHook cannot read DICOMs
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+            dict(type='RadiographVisualizationHook', out_dir=osp.abspath(args.show_dir))]
 
     adapt_to_cpu_distributed(cfg)
     problem = check_data_root(cfg, 'test_dataloader')

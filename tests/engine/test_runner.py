@@ -6,8 +6,9 @@ import pytest
 import torch
 from mmdet.structures import DetDataSample
 
-from vinbig_mmdet.engine.runner import (NonFiniteLossHook, fsync_replace, is_complete_checkpoint,
-                                        newest_checkpoint, write_text_atomic)
+from vinbig_mmdet.engine.runner import (NonFiniteLossHook, is_complete_checkpoint, newest_checkpoint,
+                                        write_text_atomic)
+from vinbig_mmdet.io.atomic import atomic_open, durable_replace
 
 
 class FakeHub:
@@ -45,5 +46,11 @@ def test_atomic_text_and_replace(tmp_path):
     write_text_atomic(str(tmp_path / 'last_checkpoint'), 'a/epoch_2.pth')
     assert (tmp_path / 'last_checkpoint').read_text() == 'a/epoch_2.pth'
     (tmp_path / 'x.tmp').write_bytes(b'123')
-    fsync_replace(str(tmp_path / 'x.tmp'), str(tmp_path / 'x'))
+    durable_replace(str(tmp_path / 'x.tmp'), str(tmp_path / 'x'))
+    assert sorted(os.listdir(tmp_path)) == ['last_checkpoint', 'x']
+    with pytest.raises(RuntimeError):
+        with atomic_open(str(tmp_path / 'x'), 'wb') as f:
+            f.write(b'half')
+            raise RuntimeError('killed')
+    assert (tmp_path / 'x').read_bytes() == b'123'  # untouched, and no temporary file left
     assert sorted(os.listdir(tmp_path)) == ['last_checkpoint', 'x']

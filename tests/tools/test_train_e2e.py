@@ -113,3 +113,13 @@ def test_missing_data_folder_says_what_to_do(tmp_path):
                     check=False)
     assert proc.returncode != 0
     assert 'does not exist' in proc.stderr and 'make demo' in proc.stderr
+
+
+def test_show_dir_draws_every_dicom(trained, demo_root, tmp_path):
+    work, _, _ = trained
+    run_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--show-dir', tmp_path / 'show',
+             '--work-dir', tmp_path / 'w')
+    import cv2
+    ids = sorted(pd.read_csv(demo_root / 'sample_submission.csv', dtype={'image_id': str})['image_id'])
+    assert sorted(p.stem for p in (tmp_path / 'show').glob('*.png')) == ids
+    assert cv2.imread(str(next((tmp_path / 'show').glob('*.png')))).shape[2] == 3

@@ -9,7 +9,8 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from ..classes import ALL_CLASSES, NO_FINDING_ID, PALETTE
+from ..classes import NO_FINDING_ID
+from ..engine.inference import detection_dicts, draw_detections
 from ..evaluation.kaggle_map import add_no_finding_gt, box_iou, confusion_summary, kaggle_map
 from ..io import read_image
 
@@ -52,28 +53,9 @@ def image_quality(gt: Tuple[np.ndarray, np.ndarray], det, score_thr: float = 0.3
 
 
 def draw_case(path: str, gt, det, score_thr: float = 0.3, max_side: int = 512) -> np.ndarray:
-    """Ground truth in white (dashed look: thin), predictions >= score_thr in their class colour."""
-    gray = read_image(path)
-    scale = max_side / max(gray.shape)
-    img = cv2.cvtColor(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA),
-                       cv2.COLOR_GRAY2BGR)
-    for box, label in zip(*gt):
-        if label == NO_FINDING_ID:
-            continue
-        x1, y1, x2, y2 = (int(round(v * scale)) for v in box)
-        cv2.rectangle(img, (x1, y1), (x2, y2), (255, 255, 255), 1)
-        cv2.putText(img, f'GT {ALL_CLASSES[label]}', (x1, min(y2 + 12, img.shape[0] - 2)),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.35, (255, 255, 255), 1, cv2.LINE_AA)
-    boxes, scores, labels = det
-    for box, score, label in zip(np.asarray(boxes).reshape(-1, 4), scores, labels):
-        if score < score_thr or label == NO_FINDING_ID:
-            continue
-        r, g, b = PALETTE[int(label)]
-        x1, y1, x2, y2 = (int(round(v * scale)) for v in box)
-        cv2.rectangle(img, (x1, y1), (x2, y2), (b, g, r), 2)
-        cv2.putText(img, f'{ALL_CLASSES[int(label)]} {score:.2f}', (x1, max(y1 - 3, 9)),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.35, (b, g, r), 1, cv2.LINE_AA)
-    return img
+    """Ground truth thin and white, predictions >= score_thr in their class colour (the drawing of infer.py)."""
+    truth = [d for d in detection_dicts(gt[0], np.ones(len(gt[1])), gt[1], 0.0) if d['class_id'] != NO_FINDING_ID]
+    return draw_detections(read_image(path), detection_dicts(*det, score_thr), max_side, truth)
 
 
 def _table(rows: List[List[str]], header: List[str]) -> str:

@@ -217,14 +217,10 @@ def make_demo_dataset(out: str, n_train: int = 200, n_test: int = 40, seed: int 
     for split in ('train', 'test'):
         (out_path / split).mkdir(parents=True, exist_ok=True)
     plan = plan_dataset(n_train, n_test, seed, **plan_kwargs)
-    workers = workers or os.cpu_count() or 1
-    items = iter(plan)
-    if progress:
-        from tqdm import tqdm
-        items = tqdm(plan, desc='demo DICOMs', unit='img')
-    with ProcessPoolExecutor(workers) as pool:
+    from tqdm import tqdm
+    with ProcessPoolExecutor(workers or os.cpu_count() or 1) as pool:
         futures = [pool.submit(_write, item, str(out_path)) for item in plan]
-        for future, _ in zip(futures, items):
+        for future in tqdm(futures, desc='demo DICOMs', unit='img', disable=not progress):
             future.result()
     rng = np.random.default_rng(seed + 12345)
     train = [i for i in plan if i.split == 'train']

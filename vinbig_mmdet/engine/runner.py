@@ -5,7 +5,6 @@ import glob
 import os
 import os.path as osp
 import re
-import tempfile
 import zipfile
 from typing import Optional
 
@@ -17,27 +16,12 @@ from mmengine.runner.checkpoint import find_latest_checkpoint
 from mmdet.registry import HOOKS
 from mmengine.registry import RUNNERS  # the root registry: tools build runners by runner_type without a scope
 
-
-def fsync_replace(tmp: str, final: str) -> None:
-    """Flush ``tmp`` to disk, rename it to ``final`` (atomic on POSIX), and flush the folder entry."""
-    with open(tmp, 'rb') as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, final)
-    try:
-        fd = os.open(osp.dirname(osp.abspath(final)), os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:  # some file systems do not allow fsync on folders
-        pass
+from ..io.atomic import atomic_open, durable_replace
 
 
 def write_text_atomic(path: str, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=osp.dirname(path))
-    with os.fdopen(fd, 'w') as f:
+    with atomic_open(path, 'w') as f:
         f.write(text)
-    fsync_replace(tmp, path)
 
 
 def is_complete_checkpoint(path: str) -> bool:
@@ -76,7 +60,7 @@ class VinBigRunner(Runner):
         super().save_checkpoint(out_dir, tmp_name, *args, **kwargs)
         tmp = osp.join(out_dir, tmp_name)
         if is_main_process() and osp.isfile(tmp):
-            fsync_replace(tmp, osp.join(out_dir, filename))
+            durable_replace(tmp, osp.join(out_dir, filename))
 
     def load_or_resume(self) -> None:
         if self._has_loaded:

@@ -1,13 +1,12 @@
 """Kaggle submission rows: model output -> original DICOM pixels -> ``class score x_min y_min x_max y_max ...``."""
 import csv
-import os
-import tempfile
 from typing import Dict, Iterable, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
 
 from ..classes import NO_FINDING_ID
+from ..io.atomic import atomic_open
 from .kaggle_map import NO_FINDING_BOX
 
 Detections = Tuple[np.ndarray, np.ndarray, np.ndarray]  # boxes (N, 4), scores (N,), labels (N,)
@@ -88,24 +87,13 @@ def read_submission(path: str) -> Dict[str, Detections]:
 
 def write_submission(path: str, rows: Iterable[Tuple[str, str]]) -> int:
     """Write ``image_id,PredictionString`` atomically (temporary file, fsync, rename). Returns the row count."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', dir=folder)
     n = 0
-    try:
-        with os.fdopen(fd, 'w', newline='') as f:
-            writer = csv.writer(f)
-            writer.writerow(['image_id', 'PredictionString'])
-            for img_id, text in rows:
-                writer.writerow([img_id, text])
-                n += 1
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_open(path, 'w') as f:
+        writer = csv.writer(f)
+        writer.writerow(['image_id', 'PredictionString'])
+        for img_id, text in rows:
+            writer.writerow([img_id, text])
+            n += 1
     return n
 
 

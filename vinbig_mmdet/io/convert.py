@@ -7,7 +7,6 @@ and renamed, so a killed run leaves no broken PNG or CSV under a final name; a r
 """
 import os
 import os.path as osp
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Dict, List, Optional, Tuple
@@ -16,6 +15,7 @@ import cv2
 import pandas as pd
 from PIL import Image
 
+from .atomic import atomic_open
 from .dicom import DICOM_SUFFIXES, ImageReadError, read_dicom_header, read_dicom_with_header
 
 META_FILE = 'meta.csv'
@@ -33,20 +33,9 @@ def target_size(width: int, height: int, size: int, keep_aspect: bool) -> Tuple[
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _write_atomic(path: str, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=osp.dirname(path))
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def write_csv_atomic(df: pd.DataFrame, path: str) -> None:
-    _write_atomic(path, df.to_csv(index=False).encode())
+    with atomic_open(path, 'w') as f:
+        df.to_csv(f, index=False)
 
 
 def convert_one(src: str, out_dir: str, size: int = 1024, keep_aspect: bool = False,
@@ -62,7 +51,8 @@ def convert_one(src: str, out_dir: str, size: int = 1024, keep_aspect: bool = Fa
     if not ok:
         raise ImageReadError(src, 'PNG encoding failed')
     image_id = osp.splitext(osp.basename(src))[0]
-    _write_atomic(osp.join(out_dir, image_id + '.png'), png.tobytes())
+    with atomic_open(osp.join(out_dir, image_id + '.png'), 'wb', fsync=False) as f:  # fsync per PNG: too slow
+        f.write(png.tobytes())
     return dict(image_id=image_id, width=w, height=h, png_width=tw, png_height=th,
                 photometric_interpretation=header['photometric_interpretation'],
                 transfer_syntax=header['transfer_syntax'], rows=header['rows'], columns=header['columns'],

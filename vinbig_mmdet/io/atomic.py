@@ -1,0 +1,48 @@
+"""Writing files so that a killed process never leaves a broken file under the final name (one implementation
+for checkpoints, submissions, PNGs and CSVs)."""
+import os
+import os.path as osp
+import tempfile
+from contextlib import contextmanager
+from typing import IO, Iterator
+
+
+def _fsync_folder(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:  # some file systems do not allow fsync on folders
+        pass
+
+
+def durable_replace(tmp: str, final: str, fsync: bool = True) -> None:
+    """Rename a finished ``tmp`` to ``final`` (atomic on POSIX), flushing file and folder entry to disk first."""
+    if fsync:
+        with open(tmp, 'rb') as f:
+            os.fsync(f.fileno())
+    os.replace(tmp, final)
+    if fsync:
+        _fsync_folder(osp.dirname(osp.abspath(final)))
+
+
+@contextmanager
+def atomic_open(path: str, mode: str = 'wb', fsync: bool = True) -> Iterator[IO]:
+    """Open a hidden ``.<name>.*.tmp`` beside ``path``; on success rename it to ``path``, on any error remove it.
+
+    ``fsync=False`` skips the flush to disk (a crash of the machine may then lose the file, never corrupt it);
+    the converter uses that for its thousands of PNGs.
+    """
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(fd, mode, **({} if 'b' in mode else dict(newline=''))) as f:
+            yield f
+        durable_replace(tmp, path, fsync)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
