@@ -7,6 +7,7 @@ import sys
 import pandas as pd
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
+from vinbig_mmdet.cli import run_tool  # noqa: E402
 from vinbig_mmdet.analysis.annotations import boxes_per_image, class_table, save_plots  # noqa: E402
 from vinbig_mmdet.datasets.annotations import read_annotations  # noqa: E402
 
@@ -35,4 +36,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -10,6 +10,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
+from vinbig_mmdet.cli import run_tool  # noqa: E402
 from vinbig_mmdet.engine.config_utils import set_data_root  # noqa: E402
 
 
@@ -55,4 +56,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

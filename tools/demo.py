@@ -10,6 +10,7 @@ import pandas as pd
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)  # run from a checkout without install
+from vinbig_mmdet.cli import run_tool  # noqa: E402
 from vinbig_mmdet.analysis.curves import read_scalars  # noqa: E402
 from vinbig_mmdet.datasets.annotations import read_annotations  # noqa: E402
 from vinbig_mmdet.datasets.folds import make_folds  # noqa: E402
@@ -90,4 +91,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -4,6 +4,7 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
+from vinbig_mmdet.cli import run_tool  # noqa: E402
 from vinbig_mmdet.datasets.annotations import read_sizes  # noqa: E402
 from vinbig_mmdet.evaluation import format_prediction_string, read_submission, write_submission  # noqa: E402
 from vinbig_mmdet.evaluation.ensemble import ensemble_submissions  # noqa: E402
@@ -43,4 +44,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
+from vinbig_mmdet.cli import run_tool  # noqa: E402
 from vinbig_mmdet.classes import ALL_CLASSES  # noqa: E402
 from vinbig_mmdet.evaluation import format_ap_table, kaggle_map, read_submission  # noqa: E402
 from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv  # noqa: E402
@@ -55,4 +56,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -8,6 +8,7 @@ import sys
 import cv2
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
+from vinbig_mmdet.cli import run_tool  # noqa: E402
 
 
 def parse_args():
@@ -57,4 +58,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

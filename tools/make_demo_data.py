@@ -5,6 +5,7 @@ import sys
 import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
+from vinbig_mmdet.cli import run_tool  # noqa: E402
 from vinbig_mmdet.demo.synth import make_demo_dataset  # noqa: E402
 
 
@@ -33,4 +34,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -6,6 +6,7 @@ import sys
 import pandas as pd
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
+from vinbig_mmdet.cli import run_tool  # noqa: E402
 from vinbig_mmdet.classes import ALL_CLASSES  # noqa: E402
 from vinbig_mmdet.datasets.annotations import read_annotations  # noqa: E402
 from vinbig_mmdet.datasets.folds import fold_class_counts, make_folds  # noqa: E402
@@ -33,4 +34,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -9,6 +9,7 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
+from vinbig_mmdet.cli import run_tool  # noqa: E402
 
 
 def parse_args():
@@ -92,4 +93,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

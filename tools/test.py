@@ -9,6 +9,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
+from vinbig_mmdet.cli import run_tool  # noqa: E402
 from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, check_data_root,  # noqa: E402
                                               enable_tta, set_data_root, set_eval_plot_dir,
                                               set_submission_file, set_two_class_filter, use_val_split_for_test)
@@ -87,4 +88,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -23,13 +23,14 @@ import numpy as np
 import pandas as pd
 
 from ..classes import CLASSES, NO_FINDING_ID, NO_FINDING_NAME
+from ..errors import InputError
 
 BOX_COLUMNS = ['x_min', 'y_min', 'x_max', 'y_max']
 ANNOTATION_COLUMNS = ['image_id', 'class_id'] + BOX_COLUMNS
 _MAX_EXAMPLES = 5
 
 
-class AnnotationError(ValueError):
+class AnnotationError(InputError):
     """A row or field of an annotation CSV that cannot be used; the message names the file and line."""
 
 

@@ -19,13 +19,15 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from ..errors import InputError
+
 PathLike = Union[str, os.PathLike]
 
 #: File suffixes treated as DICOM (Kaggle's files end in ``.dicom``).
 DICOM_SUFFIXES = ('.dicom', '.dcm', '.dic')
 
 
-class ImageReadError(ValueError):
+class ImageReadError(InputError):
     """A file that cannot be turned into an image; the message starts with the file's path."""
 
     def __init__(self, path: PathLike, reason: str):
