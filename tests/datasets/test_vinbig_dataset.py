@@ -166,7 +166,8 @@ def test_png_download_with_dim0_dim1_meta_files(dicom_root):
                   ['image_id', 'dim0', 'dim1'])
     a = by_id(build(dicom_root))['img_a']
     assert (a['width'], a['height'], a['original_size']) == (64, 64, (W, H))
-    np.testing.assert_allclose(boxes_of(a, 3)[0], np.array([20, 50, 100, 80]) * np.array([64 / W, 64 / H] * 2), atol=0.5)
+    scale = np.array([64 / W, 64 / H] * 2)
+    np.testing.assert_allclose(boxes_of(a, 3)[0], np.array([20, 50, 100, 80]) * scale, atol=0.5)
     test = by_id(build(dicom_root, ann_file='sample_submission.csv', data_prefix=dict(img='test/'), test_mode=True,
                        missing_ann_file='list_images'))
     assert set(test) == {'img_a', 'img_b', 'img_c'} and test['img_a']['original_size'] == (W, H)

@@ -92,7 +92,7 @@ def test_each_download_trains_and_submits_in_original_pixels(layout, downloads, 
                      tmp_path / 'work', '--n-epochs', 1, '--device', 'cpu')
     summary = train.stdout.strip().splitlines()[-1]
     match = re.fullmatch(r'Training done: best mAP@0\.4 (\d\.\d{4}) at epoch 1 \((\S+best_vinbig_mAP_epoch_1\.pth)\); '
-                         r'last checkpoint \S+epoch_1\.pth; 1 epoch\(s\) on cpu in \d+ s', summary)
+                         r'last checkpoint \S+epoch_1\.pth; trained to epoch 1 on cpu in \d+ s', summary)
     assert match, summary
     assert Path(match.group(2)).is_file()
 
@@ -228,3 +228,23 @@ def test_infer_reports_original_pixels_for_pngs_when_sizes_are_known(downloads, 
     run_tool('tools/infer.py', TINY, work / 'epoch_3.pth', lone, '--out-dir', tmp_path / 'out2', '--meta-file', meta)
     result = json.loads((tmp_path / 'out2' / 'unknown.json').read_text())
     assert (result['pixels'], result['width'], result['height']) == ('original', 300, 200)
+
+
+@pytest.mark.parametrize('script, args', [
+    ('tools/dist_train.sh', ['CONFIG', '2']),
+    ('tools/dist_test.sh', ['CONFIG', 'CKPT', '2']),
+    ('tools/slurm_train.sh', ['gpu', 'job', 'CONFIG', 'work_dirs/x']),
+    ('tools/slurm_test.sh', ['gpu', 'job', 'CONFIG', 'CKPT'])])
+def test_launch_scripts_pass_the_fold_through(script, args, tmp_path):
+    """What the dist/slurm scripts start (python and srun faked) gets --fold and --folds-file as given."""
+    fake = tmp_path / 'bin'
+    fake.mkdir()
+    for name in ('srun', 'python'):
+        (fake / name).write_text('#!/usr/bin/env bash\necho "RUN $*" >> "$LOG"\n')
+        (fake / name).chmod(0o755)
+    env = dict(os.environ, PATH=f'{fake}:{os.environ["PATH"]}', PYTHON=str(fake / 'python'),
+               LOG=str(tmp_path / 'log'))
+    subprocess.run(['bash', script, *args, '--fold', '3', '--folds-file', '/work/folds.csv'], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    line = (tmp_path / 'log').read_text()
+    assert re.search(r'tools/(train|test)\.py .*--fold 3 --folds-file /work/folds\.csv', line), line

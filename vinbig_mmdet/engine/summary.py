@@ -13,7 +13,7 @@ def train_summary(runner, seconds: float) -> str:
     best, best_ckpt = hub.get_info('best_score'), hub.get_info('best_ckpt')
     last = hub.get_info('last_ckpt') or osp.join(runner.work_dir, '(no checkpoint written)')
     device = next(runner.model.parameters()).device
-    where = f'{runner.epoch} epoch(s) on {device} in {format_duration(seconds)}'
+    where = f'trained to epoch {runner.epoch} on {device} in {format_duration(seconds)}'
     if best is None or not best_ckpt:
         return f'Training done: no validation mAP (validation never ran); last checkpoint {last}; {where}'
     epoch = re.search(r'epoch_(\d+)', osp.basename(best_ckpt))
