@@ -21,8 +21,8 @@ from .folds import make_folds_command, read_folds
 from .fusion import FUSION_METHODS, fuse_readers
 
 IMAGE_SUFFIXES = ('.dicom', '.dcm', '.png', '.jpg', '.jpeg')
-GET_DATA = ('download it from the Kaggle competition (or the 1024 px PNG version) as data/README.md describes, '
-            'point --data-path at the folder that holds it, or generate demo data with `make demo`')
+GET_DATA = ('download the data from the Kaggle competition (or a 1024 px PNG version) as data/README.md describes '
+            'and point --data-path at its folder, or generate demo data with `make demo`')
 Findings = Tuple[np.ndarray, np.ndarray, np.ndarray]  # boxes (N, 4), labels (N,), reader ids (N,)
 
 
@@ -51,8 +51,8 @@ def group_findings(ann: pd.DataFrame) -> Dict[str, Findings]:
 
 def index_images(folder: str, suffix: Optional[str] = None) -> Dict[str, str]:
     """image_id (file stem) -> file name, from one listing of ``folder``."""
-    require_path(folder, f'put the Kaggle DICOMs (or the 1024 px PNGs) there: {GET_DATA}; or convert DICOMs '
-                         f'with `python tools/prepare_data.py --src DICOM_FOLDER --out {folder}`', folder=True)
+    require_path(folder, f'the images go there; {GET_DATA}; or convert DICOMs with '
+                         f'`python tools/prepare_data.py --src DICOM_FOLDER --out {folder}`', folder=True)
     suffixes = (suffix.lower(), ) if suffix else IMAGE_SUFFIXES
     files: Dict[str, str] = {}
     with os.scandir(folder) as it:
