@@ -1,6 +1,7 @@
 """VinBigDataset: Kaggle's train.csv (three readers per image) + DICOMs or resized PNGs -> MMDetection data."""
 import os
 import os.path as osp
+import struct
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Tuple
 
@@ -67,12 +68,24 @@ def index_images(folder: str, suffix: Optional[str] = None) -> Dict[str, str]:
 
 
 def _file_size(path: str) -> Tuple[int, int]:
-    """(width, height) of an image file without decoding its pixels."""
+    """(width, height) of an image file without decoding its pixels (a PNG: from its first 24 bytes)."""
     if is_dicom_path(path):
         header = read_dicom_header(path)
         return header['columns'], header['rows']
+    with open(path, 'rb') as f:
+        head = f.read(24)
+    if head[:8] == b'\x89PNG\r\n\x1a\n' and head[12:16] == b'IHDR':
+        return struct.unpack('>II', head[16:24])
     with Image.open(path) as img:
         return img.size
+
+
+def _file_sizes(paths: List[str]) -> List[Tuple[int, int]]:
+    """:func:`_file_size` of many files, in chunks over a few threads (the reads wait on storage, e.g. a
+    network disk; one task per file would cost more than the reads)."""
+    chunks = [paths[i:i + 512] for i in range(0, len(paths), 512)]
+    with ThreadPoolExecutor(8) as pool:
+        return [size for chunk in pool.map(lambda c: [_file_size(p) for p in c], chunks) for size in chunk]
 
 
 @DATASETS.register_module()
@@ -236,16 +249,14 @@ class VinBigDataset(BaseDetDataset):
                 f'(--meta-file) with image_id,width,height or image_id,dim0,dim1, width/height columns in '
                 f'{self.ann_file or "the annotation CSV"}, or convert the DICOMs with `python tools/prepare_data.py '
                 f'--src DICOM_FOLDER --out {img_dir}`, which writes {META_FILE}')
-        with ThreadPoolExecutor(8) as pool:  # header reads are I/O bound
-            sizes.update(zip(todo, pool.map(lambda i: _file_size(paths[i]), todo)))
+        sizes.update(zip(todo, _file_sizes([paths[i] for i in todo])))
         return sizes
 
     def _loaded_sizes(self, image_ids, paths, sizes) -> Dict[str, Tuple[int, int]]:
         """Size of the file the pipeline will load (DICOM: the original; PNG: read from its header)."""
         resized = [i for i in image_ids if not is_dicom_path(paths[i])]
         loaded = {i: sizes[i] for i in image_ids}
-        with ThreadPoolExecutor(8) as pool:
-            loaded.update(zip(resized, pool.map(lambda i: _file_size(paths[i]), resized)))
+        loaded.update(zip(resized, _file_sizes([paths[i] for i in resized])))
         return loaded
 
     # ------------------------------------------------------------------ filtering
