@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -96,21 +97,28 @@ def test_each_download_trains_and_submits_in_original_pixels(layout, downloads, 
     assert match, summary
     assert Path(match.group(2)).is_file()
 
-    sub = tmp_path / 'submission.csv'
+    sub, raw = tmp_path / 'submission.csv', tmp_path / 'raw.pkl'
     run_tool('tools/test.py', TINY, match.group(2), '--data-path', root, '--folds-file', folds, '--submission', sub,
-             '--work-dir', tmp_path / 'test', '--device', 'cpu')
+             '--out', raw, '--work-dir', tmp_path / 'test', '--device', 'cpu',
+             '--cfg-options', 'model.test_cfg.rcnn.score_thr=0')  # every image gets boxes to check
     predictions = boxes_of(sub)
     assert sorted(predictions) == sorted(p.stem for p in (root / 'test').iterdir())  # every test image once
-    widest = 0.0
+    from mmengine.fileio import load
+    raw_results = {r['img_id']: r for r in load(str(raw))}  # the model's boxes in the loaded image's pixels
+    n_boxes = 0
     for img_id, objects in predictions.items():
         width, height = sizes[img_id]
-        assert any(o[0] == 14 for o in objects)
-        for cls, _, x1, y1, x2, y2 in objects:
-            if cls != 14:
-                assert 0 <= x1 <= x2 <= width and 0 <= y1 <= y2 <= height, (img_id, x1, y1, x2, y2)
-                widest = max(widest, x2)
-    if layout != 'competition':  # boxes were scaled from the 128 px PNGs up to the 160-260 px originals
-        assert widest > PNG_SIZE
+        loaded = raw_results[img_id]
+        assert tuple(loaded['ori_shape']) == ((PNG_SIZE, PNG_SIZE) if layout != 'competition' else (height, width))
+        scale = np.array([width / loaded['ori_shape'][1], height / loaded['ori_shape'][0]] * 2)
+        expected = np.clip(loaded['pred_instances']['bboxes'].numpy() * scale, 0, [width, height] * 2)
+        found = np.array([o[2:] for o in objects if o[0] != 14]).reshape(-1, 4)
+        assert any(o[0] == 14 for o in objects) and len(found) == len(expected)
+        # the submission's boxes are the model's, scaled from the loaded image to the original (0.1 px rounding)
+        np.testing.assert_allclose(np.sort(found, axis=0), np.sort(expected, axis=0), atol=0.051)
+        assert ((found >= 0) & (found <= [width, height] * 2)).all()
+        n_boxes += len(found)
+    assert n_boxes > 0
     assert snapshot(root) == before  # nothing written into the data folder
 
 
