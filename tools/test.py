@@ -10,6 +10,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
 from vinbig_mmdet.cli import run_tool  # noqa: E402
+from vinbig_mmdet.engine.distributed import process_group_teardown  # noqa: E402
 from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, check_data_root,  # noqa: E402
                                               enable_tta, set_data_root, set_eval_plot_dir,
                                               set_submission_file, set_two_class_filter, use_val_split_for_test)
@@ -88,4 +89,5 @@ def main():
 
 
 if __name__ == '__main__':
-    run_tool(main)
+    with process_group_teardown():  # a clean exit of every rank, also after an error
+        run_tool(main)

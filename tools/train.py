@@ -10,6 +10,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
 from vinbig_mmdet.cli import run_tool  # noqa: E402
+from vinbig_mmdet.engine.distributed import process_group_teardown  # noqa: E402
 from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, apply_train_shortcuts,  # noqa: E402
                                               check_data_root, enable_tensorboard)
 
@@ -90,4 +91,5 @@ def main():
 
 
 if __name__ == '__main__':
-    run_tool(main)
+    with process_group_teardown():  # a clean exit of every rank, also after an error
+        run_tool(main)
