@@ -53,7 +53,7 @@ def on_demo(argv: List[str], gpus: Optional[int] = None, ckpt: Optional[Path] = 
 
 
 def test_the_readme_documents_the_demo_reading():
-    top = README.read_text().split('\n## ')[0]  # the part right after `make demo` / `make test`
+    top = ' '.join(README.read_text().split('\n## ')[0].split())  # the part right after `make demo`, `make test`
     assert 'source .venv/bin/activate' in top and '.venv/bin/python tools/' in top
     for old, new in DEMO_READING.items():
         assert f'`{new}` for `{old}`' in top, (old, new)
