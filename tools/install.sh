@@ -38,10 +38,18 @@ say() { echo "[install] $*"; }
 if [[ -n "$TORCH" && -z "$TORCHVISION" || -z "$TORCH" && -n "$TORCHVISION" ]]; then
   echo "install.sh: --torch and --torchvision go together (a torchvision is built for one torch)" >&2; exit 2
 fi
+runs() { "$1" -c 'import sys' >/dev/null 2>&1; }
 if [ ! -x "$VENV/bin/python" ]; then
-  if ! command -v "$BASE_PYTHON" >/dev/null 2>&1; then
+  if ! runs "$BASE_PYTHON" && command -v pyenv >/dev/null 2>&1; then
+    # pyenv's shim runs only the versions chosen with `pyenv global/local`: look in every installed version.
+    for version in $(pyenv versions --bare 2>/dev/null); do
+      candidate="$(pyenv root)/versions/$version/bin/$BASE_PYTHON"
+      if runs "$candidate"; then BASE_PYTHON=$candidate; fi
+    done
+  fi
+  if ! runs "$BASE_PYTHON"; then
     echo "[install] ERROR: $BASE_PYTHON not found. Install it (e.g. pyenv install 3.12, or your system's python3.12" \
-      "package) or name another interpreter (make test-compat COMPAT_PYTHON=/path/to/python3.12)." >&2
+      "package), or name another one: install.sh --python PATH (make test-compat COMPAT_PYTHON=PATH)." >&2
     exit 1
   fi
   if [ -n "$SITE_PACKAGES" ]; then
