@@ -188,3 +188,9 @@ def test_a_drifted_command_is_caught(tmp_path, parsers):
     assert found['tools/test.py'] == ['config configs/missing.py does not exist']
     assert len(found['tools/train.py']) == 1 and "'bogus' is not one of tools/train.py" in found['tools/train.py'][0]
     assert found['nope'] == ["make target 'nope' is not in the Makefile"]
+
+
+def test_no_message_points_outside_the_checkout():
+    """A user's clone has no ../shared (this workplace's cache): no tool, script or package module names it."""
+    files = [*ROOT.glob('tools/*.py'), *ROOT.glob('tools/*.sh'), *ROOT.glob('vinbig_mmdet/**/*.py')]
+    assert files and not [str(f.relative_to(ROOT)) for f in files if '../shared' in f.read_text()]
