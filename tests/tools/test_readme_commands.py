@@ -113,7 +113,7 @@ def test_readme_commands_run_on_the_demo(demo_root, tmp_path):
     best = sorted(work.glob('best_vinbig_mAP_epoch_*.pth'))
     assert (work / 'epoch_1.pth').is_file() and not (work / 'epoch_2.pth').exists() and len(best) == 1
 
-    val = readme_command(lambda a: a[1] == 'tools/test.py' and a[3:] == ['--val'])
+    val = readme_command(lambda a: a[1] == 'tools/test.py' and a[4:] == ['--val'])
     proc = typed(on_demo(val, ckpt=best[0].relative_to(co)), co)
     assert 'VinBigData mAP@0.4' in proc.stdout + proc.stderr
 
