@@ -13,10 +13,11 @@ def process_group_teardown() -> Iterator[None]:
     """Destroy torch.distributed's default process group when the block ends, on success and on error, keeping
     the block's own outcome (its exception, or SystemExit with its status: 0 exactly when the work succeeded).
 
-    A process group left to the interpreter's exit lets a gloo worker thread release the last reference to a tensor
-    while Python finalizes, which aborts that rank after a finished run ("terminate called without an active
-    exception", SIGABRT; seen with torch 2.11 + Python 3.12), so torchrun reports the run as failed. Around a
-    tool's whole main, so that a process group made anywhere in it is covered::
+    A process group left to the interpreter's exit can let a gloo worker thread release the last reference to a
+    tensor while Python finalizes, which aborts that rank after a finished run ("terminate called without an active
+    exception", SIGABRT; reported with torch 2.11 + Python 3.12), and torchrun then reports the run as failed;
+    PyTorch asks for destroy_process_group() before exit. Around a tool's whole main, so that a process group made
+    anywhere in it is covered::
 
         with process_group_teardown():
             run_tool(main)
