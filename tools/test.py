@@ -98,4 +98,6 @@ if __name__ == '__main__':
         # CUDA reads CUDA_VISIBLE_DEVICES once, when it starts: set before anything imports torch (checked after)
         os.environ['CUDA_VISIBLE_DEVICES'] = '' if ARGS.device == 'cpu' else ARGS.device[len('cuda:'):]
     from vinbig_mmdet.cli import run_tool
-    run_tool(lambda: main(ARGS))
+    from vinbig_mmdet.engine.distributed import process_group_teardown
+    with process_group_teardown():  # a clean exit of every rank, also after an error
+        run_tool(lambda: main(ARGS))
