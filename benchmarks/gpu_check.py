@@ -130,17 +130,25 @@ def iteration_figures(log_text: str, mode: str, batch: int, warmup: int) -> Dict
     return figures
 
 
-def derived_config(path: str, base: str, dry_run: bool, extra: str) -> str:
-    """A config file that inherits ``base`` with the offline overrides (and, for a dry run, 64 px images)."""
-    lines = [f"_base_ = ['{osp.join(ROOT, base)}']", extra,
-             '# timing only: no validation', 'val_dataloader = None', 'val_cfg = None', 'val_evaluator = None']
+def derived_config(path: str, base: str, dry_run: bool, offline: str) -> str:
+    """A config file that inherits ``base`` with the offline override ``offline`` ('no_imagenet': the backbone
+    starts from scratch; 'no_coco': no load_from) and, for a dry run, 64 px images and fewer RoIs."""
+    model = dict(backbone=dict(init_cfg=None)) if offline == 'no_imagenet' else {}
+    lines = [f"_base_ = ['{osp.join(ROOT, base)}']", '# timing only: no validation', 'val_dataloader = None',
+             'val_cfg = None', 'val_evaluator = None']
+    if offline == 'no_coco':
+        lines.append('load_from = None')
     if dry_run:
+        model.update(train_cfg=dict(rpn_proposal=dict(nms_pre=200, max_per_img=100), rcnn=dict(sampler=dict(num=64))),
+                     test_cfg=dict(rpn=dict(nms_pre=200, max_per_img=100)))
         lines += ['img_scale = (64, 64)']
         for name in ('train_pipeline', 'unlabelled_pipeline'):
             lines.append(f"{name} = [dict(t, scale=img_scale) if t['type'] == 'Resize' else t "
                          f"for t in _base_.{name}]")
         lines += ['train_dataloader = dict(num_workers=1, dataset=dict(pipeline=train_pipeline))',
                   'test_dataloader = dict(num_workers=1, dataset=dict(pipeline=unlabelled_pipeline))']
+    if model:
+        lines.append(f'model = {model!r}')
     with open(path, 'w') as f:
         f.write('\n'.join(lines) + '\n')
     return path
@@ -195,7 +203,7 @@ def parse_args(argv=None):
     parser.add_argument('--out', required=True, help='folder for table.md, results.json and sections.log')
     parser.add_argument('--work', default=osp.join(os.environ.get('TMPDIR', '/tmp'), 'vinbig_gpu_check'),
                         help='scratch folder for data, checkpoints and work dirs (emptied first)')
-    parser.add_argument('--budget', type=float, default=420, help='seconds for the whole check (default 420)')
+    parser.add_argument('--budget', type=float, help='seconds for the whole check (default 420; dry run 900)')
     parser.add_argument('--batch', type=int, default=2, help='training images per iteration (default 2, as '
                         'MMDetection\'s figures)')
     parser.add_argument('--n-train', type=int, default=80, help='generated training images (default 80: 64 in '
@@ -205,7 +213,9 @@ def parse_args(argv=None):
     parser.add_argument('--dry-run', action='store_true', help='CPU, 64 px, few images: check that it all runs')
     args = parser.parse_args(argv)
     if args.dry_run:
-        args.n_train, args.n_test, args.warmup = min(args.n_train, 10), min(args.n_test, 3), min(args.warmup, 1)
+        args.n_train, args.n_test, args.warmup = min(args.n_train, 6), min(args.n_test, 2), min(args.warmup, 1)
+    if args.budget is None:
+        args.budget = 900 if args.dry_run else 420
     return args
 
 
@@ -220,10 +230,8 @@ def main(argv=None) -> int:
     if args.dry_run:
         env['CUDA_VISIBLE_DEVICES'] = ''
     dicoms, data = osp.join(args.work, 'dicom'), osp.join(args.work, 'data')
-    configs = {'main': derived_config(osp.join(args.work, 'configs', 'main.py'), MAIN, args.dry_run,
-                                      'model = dict(backbone=dict(init_cfg=None))  # offline: no ImageNet'),
-               'short': derived_config(osp.join(args.work, 'configs', 'short.py'), SHORT, args.dry_run,
-                                       'load_from = None  # offline: no COCO checkpoint')}
+    configs = {'main': derived_config(osp.join(args.work, 'configs', 'main.py'), MAIN, args.dry_run, 'no_imagenet'),
+               'short': derived_config(osp.join(args.work, 'configs', 'short.py'), SHORT, args.dry_run, 'no_coco')}
     workers = str(min(os.cpu_count() or 1, 16))
 
     # (name, title, budget s, commands, figures: (mode, batch) or None)
@@ -247,9 +255,9 @@ def main(argv=None) -> int:
                    '--log-step', 1] + (['--amp'] if precision == 'amp' else [])
             plan.append((f'train_{model}_{precision}', f'train {osp.basename(config)} {precision}, batch '
                          f'{args.batch}', 100, [cmd], ('train', args.batch)))
-    for name, extra in (('test_plain', []), ('test_tta', ['--tta'])):
-        plan.append((name, f'tools/test.py {" ".join(extra)} (main config, batch 1)'.replace('  ', ' '), 80, extra,
-                     ('test', 1)))
+    # the test commands need the main fp32 run's checkpoint: built when their turn comes
+    plan += [('test_plain', 'tools/test.py (main config, batch 1)', 80, [], ('test', 1)),
+             ('test_tta', 'tools/test.py --tta (main config, batch 1)', 80, ['--tta'], ('test', 1))]
 
     sections: List[Section] = []
     log_path = osp.join(args.out, 'sections.log')
@@ -268,10 +276,12 @@ def main(argv=None) -> int:
                     section.status, section.note = 'SKIPPED', 'no checkpoint: train main fp32 did not finish'
                     continue
                 work_dir = osp.join(args.work, name)
+                tta = commands
                 commands = [[python, 'tools/test.py', configs['main'], ckpt, '--data-path', data + '/',
                              '--submission', osp.join(work_dir, 'submission.csv'), '--work-dir', work_dir,
-                             '--cfg-options', 'default_hooks.logger.interval=1', *commands]]
-            output = run_commands(section, commands, min(budget, left), log, env)
+                             '--cfg-options', 'default_hooks.logger.interval=1', *tta]]
+            # a dry run shares a CPU: three times the budget of each section
+            output = run_commands(section, commands, min(budget * (3 if args.dry_run else 1), left), log, env)
             if figures and section.status == 'OK':
                 section.figures = iteration_figures(output, figures[0], figures[1], args.warmup)
                 if not section.figures:
