@@ -46,6 +46,8 @@ def main():
     parser.add_argument('--detector-ckpt', help='a trained demo detector (default: train one)')
     parser.add_argument('--classifier-ckpt', help='a trained demo classifier (default: train one)')
     parser.add_argument('--fold', type=int, default=0, help='validation fold of the configs (default 0)')
+    parser.add_argument('--detector-config', default=DETECTOR, help=f'(default {DETECTOR})')
+    parser.add_argument('--classifier-config', default=CLASSIFIER, help=f'(default {CLASSIFIER})')
     args = parser.parse_args()
     import numpy as np
     import pandas as pd
@@ -65,19 +67,19 @@ def main():
             osp.join(data, 'folds.csv'), index=False)
 
     det_ckpt, det_minutes = (args.detector_ckpt, None) if args.detector_ckpt else \
-        train(DETECTOR, data, osp.join(work, 'detector'))
+        train(args.detector_config, data, osp.join(work, 'detector'))
     cls_ckpt, cls_minutes = (args.classifier_ckpt, None) if args.classifier_ckpt else \
-        train(CLASSIFIER, data, osp.join(work, 'classifier'))
+        train(args.classifier_config, data, osp.join(work, 'classifier'))
 
     test_probs, val_probs = osp.join(work, 'probs_test.csv'), osp.join(work, 'probs_val.csv')
-    run('tools/predict_abnormal.py', CLASSIFIER, cls_ckpt, '--data-path', data + '/', '--out', test_probs,
-        '--work-dir', osp.join(work, 'predict'))
-    run('tools/predict_abnormal.py', CLASSIFIER, cls_ckpt, '--data-path', data + '/', '--out', val_probs, '--val',
-        '--fold', args.fold, '--work-dir', osp.join(work, 'predict'))
+    predict = ['tools/predict_abnormal.py', args.classifier_config, cls_ckpt, '--data-path', data + '/',
+               '--work-dir', osp.join(work, 'predict')]
+    run(*predict, '--out', test_probs)
+    run(*predict, '--out', val_probs, '--val', '--fold', args.fold)
     plain, filtered = osp.join(work, 'submission.csv'), osp.join(work, 'submission_filtered.csv')
-    run('tools/test.py', DETECTOR, det_ckpt, '--data-path', data + '/', '--submission', plain,
+    run('tools/test.py', args.detector_config, det_ckpt, '--data-path', data + '/', '--submission', plain,
         '--work-dir', osp.join(work, 'test'))
-    run('tools/test.py', DETECTOR, det_ckpt, '--data-path', data + '/', '--submission', filtered,
+    run('tools/test.py', args.detector_config, det_ckpt, '--data-path', data + '/', '--submission', filtered,
         '--abnormal-probs', test_probs, '--work-dir', osp.join(work, 'test'))
 
     truth = ground_truth_from_csv(osp.join(data, 'test_annotations.csv'), fusion='none')
@@ -100,15 +102,16 @@ def main():
 
     print(f'\nDemo data {data}: {len(p_test)} test images ({len(abnormal_test)} abnormal), validation fold '
           f'{args.fold}: {len(p_val)} images ({sum(i in abnormal_train for i in p_val)} abnormal)')
-    print(f'classifier ({CLASSIFIER}): AUC {auc_test:.4f} on the test images (accuracy at 0.5: {acc_test:.4f}), '
-          f'{auc_val:.4f} on validation fold {args.fold}'
+    print(f'classifier ({args.classifier_config}): AUC {auc_test:.4f} on the test images (accuracy at 0.5: '
+          f'{acc_test:.4f}), {auc_val:.4f} on validation fold {args.fold}'
           + (f'; trained in {cls_minutes:.1f} min' if cls_minutes is not None else ''))
     print(f'filter (p < 0.08: "No finding" only; p >= 0.95: detections kept; between: "No finding" = 1 - p): '
           f'{n_low} test images called normal, {n_high} kept as they are, {len(p_test) - n_low - n_high} between')
-    print(f'\n{"test set, " + DETECTOR:<48} {"mAP@0.4":>8} {"AP No finding":>14}')
+    print(f'\n{"test set, " + osp.basename(args.detector_config):<48} {"mAP@0.4":>8} {"AP No finding":>14}')
     for name, result in results:
         print(f'{name:<48} {result["mAP"]:8.4f} {result["AP"][14]:14.4f}')
-    print(f'{"chance (every image \"No finding\")":<48} {no_finding_baseline(truth):8.4f}')
+    chance = 'chance (every image "No finding")'
+    print(f'{chance:<48} {no_finding_baseline(truth):8.4f}')
     if det_minutes is not None:
         print(f'(detector trained in {det_minutes:.1f} min)')
 

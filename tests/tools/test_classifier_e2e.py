@@ -86,3 +86,21 @@ def test_predict_abnormal_refuses_what_it_cannot_do(classifier, demo_root, tmp_p
         proc = run_tool('tools/predict_abnormal.py', *args, '--data-path', demo_root, check=False)
         assert proc.returncode == 1 and message in proc.stderr and 'Traceback' not in proc.stderr
         assert not list(tmp_path.glob('*.csv'))  # nothing written
+
+
+def test_two_class_filter_benchmark_runs(classifier, trained, demo_root, tmp_path):
+    """benchmarks/bench_two_class_filter.py on the tiny stand-ins and their checkpoints (docs/benchmarks.md runs it
+    on the demo configs, training them)."""
+    work, _ = classifier
+    faster_work, _, _ = trained
+    proc = run_tool('benchmarks/bench_two_class_filter.py', '--data', demo_root, '--work-dir', tmp_path,
+                    '--detector-config', TINY, '--detector-ckpt', faster_work / 'epoch_3.pth',
+                    '--classifier-config', CLASSIFIER, '--classifier-ckpt', work / 'epoch_2.pth')
+    out = proc.stdout
+    assert 'test images' in out and 'AUC' in out
+    rows = {line[:48].strip(): line[48:].split() for line in out.splitlines()[-4:]}
+    assert set(rows) == {'no filter', "filter, the project's classifier", 'filter, a perfect classifier (ceiling)',
+                         'chance (every image "No finding")'}
+    scores = {k: float(v[0]) for k, v in rows.items()}
+    assert all(0 <= s <= 1 for s in scores.values())
+    assert scores['filter, a perfect classifier (ceiling)'] >= scores['no filter'] - 1e-9
