@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 out="${1:-${GPU_CHECK_OUT:-${OUT:-work_dirs/gpu_check}}}"
 export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD"
 dry=()
-if [ -n "${GPU_CHECK_DRY_RUN:-}" ]; then dry=(--dry-run); fi
-# The script keeps its own budget (--budget, 420 s); this is only a last guard.
-exec timeout --kill-after=10 470 python3 benchmarks/gpu_check.py --out "$out" "${dry[@]}"
+limit=470
+if [ -n "${GPU_CHECK_DRY_RUN:-}" ]; then dry=(--dry-run); limit=960; fi
+# The script keeps its own budget (--budget: 420 s, dry run 900 s); this is only a last guard.
+exec timeout --kill-after=10 "$limit" python3 benchmarks/gpu_check.py --out "$out" "${dry[@]}"

@@ -58,7 +58,7 @@ def test_dry_run_on_cpu(tmp_path):
                PATH=f'{Path(sys.executable).parent}:{os.environ["PATH"]}')
     out = tmp_path / 'out'
     proc = subprocess.run(['bash', str(ROOT / 'benchmarks' / 'gpu_check.sh'), str(out)], env=env,
-                          capture_output=True, text=True, timeout=900)
+                          capture_output=True, text=True, timeout=1000)
     results = json.loads((out / 'results.json').read_text())
     status = {s['name']: s['status'] for s in results['sections']}
     assert status == dict(cuda_ops='OK', data='OK', train_main_fp32='OK', train_main_amp='FAIL',
