@@ -4,15 +4,16 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dist import is_main_process
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
 from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, check_data_root, set_data_root,  # noqa: E402
+from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, check_data_root, load_config,  # noqa: E402
                                               use_val_split_for_test)
+from vinbig_mmdet.engine.distributed import process_group_teardown  # noqa: E402
 from vinbig_mmdet.errors import InputError  # noqa: E402
 
 
@@ -27,7 +28,8 @@ def parse_args():
     parser.add_argument('--out', required=True, help='CSV to write: image_id,prob')
     parser.add_argument('--val', action='store_true', help='the labelled validation fold instead of the test images')
     parser.add_argument('--fold', type=int, help='with --val: this fold (default: the config\'s)')
-    parser.add_argument('--data-path', help='data root (overrides the config)')
+    parser.add_argument('--folds-file', help='folds CSV from tools/make_folds.py (default: DATA/folds.csv)')
+    parser.add_argument('--data-path', help='data root (overrides the config; same as --cfg-options data_root=DIR)')
     parser.add_argument('--work-dir', help='the dir to save logs')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings in the config, key=value')
@@ -40,15 +42,9 @@ def parse_args():
     return args
 
 
-def set_fold(cfg: Config, fold: int) -> None:
-    """Validate on ``fold`` and train on the others (both loaders, so they cannot overlap)."""
-    for key in ('train_dataloader', 'val_dataloader'):
-        cfg[key].dataset.fold = fold
-
-
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config, args.cfg_options, args.data_path, args.fold, args.folds_file, args.launcher)
     if cfg.model.get('type') != 'AbnormalityClassifier':
         raise InputError(f'{args.config} is a {cfg.model.get("type")} config, not an image classifier '
                          f'(AbnormalityClassifier); detectors write submissions with tools/test.py')
@@ -57,18 +53,11 @@ def main():
                                 f'python tools/train.py {args.config}')
     if args.fold is not None and not args.val:
         raise InputError('--fold picks the validation fold: use it with --val')
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.data_path:
-        set_data_root(cfg, args.data_path)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
-    if args.fold is not None:
-        set_fold(cfg, args.fold)
     if args.val:
         use_val_split_for_test(cfg)
     evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [cfg.test_evaluator]
@@ -79,9 +68,7 @@ def main():
     metric.prob_file = out
 
     adapt_to_cpu_distributed(cfg)
-    problem = check_data_root(cfg, 'test_dataloader')
-    if problem:
-        sys.exit(problem)
+    check_data_root(cfg, 'test_dataloader')
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     metrics = runner.test()
     if not is_main_process():
@@ -95,4 +82,5 @@ def main():
 
 
 if __name__ == '__main__':
-    run_tool(main)
+    with process_group_teardown():  # a clean exit of every rank, also after an error
+        run_tool(main)
