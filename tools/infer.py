@@ -21,16 +21,18 @@ def parse_args():
     parser.add_argument('--out-dir', default='work_dirs/infer', help='output folder (default: work_dirs/infer)')
     parser.add_argument('--score-thr', type=float, default=0.3, help='minimum score shown (default 0.3)')
     parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N (default cpu)')
+    parser.add_argument('--allow-partial', action='store_true',
+                        help='load a checkpoint that does not fully fit the model (deliberate cases only)')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    from mmdet.apis import init_detector
     from mmdet.utils import register_all_modules
     from tqdm import tqdm
 
     import vinbig_mmdet  # noqa: F401  (registers the project's modules; custom_imports also does)
+    from vinbig_mmdet.engine.checkpoint import init_detector_checked
     from vinbig_mmdet.engine.inference import collect_inputs, draw_detections, predict_image
     from vinbig_mmdet.io import ImageReadError
 
@@ -38,7 +40,7 @@ def main():
     files = collect_inputs(args.inputs)
     if not files:
         sys.exit(f'no DICOM/PNG/JPEG files in {args.inputs}')
-    model = init_detector(args.config, args.checkpoint, device=args.device)
+    model = init_detector_checked(args.config, args.checkpoint, args.device, args.allow_partial)
     os.makedirs(args.out_dir, exist_ok=True)
     failed, found = [], 0
     for path in tqdm(files, desc='infer', unit='img'):

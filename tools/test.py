@@ -30,6 +30,9 @@ def parse_args():
     parser.add_argument('--filter-low', type=float, default=0.08, help='2-class filter: below, "No finding" only')
     parser.add_argument('--filter-high', type=float, default=0.95, help='2-class filter: above, detections only')
     parser.add_argument('--eval-plots', help='save PR curves and the confusion summary (labelled data) here')
+    parser.add_argument('--allow-partial', action='store_true',
+                        help='load a checkpoint that does not fully fit the model (missing, extra or reshaped '
+                        'weights; deliberate cases only: what does not fit keeps its initial values)')
     parser.add_argument('--data-path', help='data root (overrides the config)')
     parser.add_argument('--work-dir', help='the dir to save logs and results')
     parser.add_argument('--out', help='dump raw predictions to this pickle file')
@@ -58,6 +61,7 @@ def main():
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    cfg.allow_partial_checkpoint = args.allow_partial
     if args.val:
         use_val_split_for_test(cfg)
     if args.submission:
