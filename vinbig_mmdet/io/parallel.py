@@ -25,8 +25,12 @@ WORKER_DIED = ('the worker process died while reading this file (killed, e.g. by
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """Worker initializer: on Linux, ask the kernel to kill this worker when its parent dies."""
+def _worker_init() -> None:
+    """Worker initializer: the parent decides when workers stop. SIGTERM ends a worker (a forked worker would
+    otherwise inherit the parent's handler, raise, and carry on with the next file); Ctrl-C, which reaches the
+    whole process group, is left to the parent; and on Linux the kernel kills the worker when its parent dies."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux: SIGTERM/SIGINT are still handled by the parent
@@ -71,7 +75,7 @@ def _sigterm_raises() -> Iterator[None]:
 def _run_pool(fn, queue: Deque, workers: int, in_flight: int) -> Iterator[Tuple[Outcome, List]]:
     """Run ``queue`` on one pool. Yields ``(outcome, [])`` per finished item; if the pool breaks, a last
     ``(None, items in flight)``."""
-    pool = ProcessPoolExecutor(workers, initializer=_die_with_parent)
+    pool = ProcessPoolExecutor(workers, initializer=_worker_init)
     pending = {}
     finished = False
     try:
