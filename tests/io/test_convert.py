@@ -191,7 +191,7 @@ def children_of(pid):
 
 
 @pytest.mark.skipif(not Path('/proc/self/stat').exists(), reason='needs /proc (Linux)')
-@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGKILL])  # SIGINT takes the SIGTERM path
 def test_killing_the_converter_stops_its_workers(dicom_dir, tmp_path, sig):
     script = ('import sys, time\n'
               'from vinbig_mmdet.io import convert\n'
@@ -215,4 +215,4 @@ def test_killing_the_converter_stops_its_workers(dicom_dir, tmp_path, sig):
              and Path(f'/proc/{w}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z']
     assert not alive, f'workers {alive} outlived the main process ({sig.name})'
     if sig != signal.SIGKILL:
-        assert b'Traceback' not in proc.stderr.read() or sig == signal.SIGINT
+        assert b'Traceback' not in proc.stderr.read()

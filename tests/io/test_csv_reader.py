@@ -34,7 +34,8 @@ def test_every_reader_names_the_file(tmp_path, reader, header, kind):
     if kind != 'missing':
         path.write_bytes(content[kind])
     expected = {'empty': 'the file is empty', 'blank': 'the file is empty', 'header_only': 'only a header line',
-                'latin1': r'line 2 is not UTF-8 .*Latin-1.*save it as UTF-8', 'utf16': 'the file is UTF-16 .*save it as UTF-8',
+                'latin1': r'line 2 is not UTF-8 .*Latin-1.*save it as UTF-8',
+                'utf16': 'the file is UTF-16 .*save it as UTF-8',
                 'missing': 'no such file'}[kind]
     error = FileNotFoundError if kind == 'missing' else InputError
     with pytest.raises(error, match=f'{path}: {expected}'):

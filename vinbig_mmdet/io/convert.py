@@ -105,7 +105,6 @@ def describe_params(params: Dict[str, object]) -> str:
     return f'--size {params["size"]} --bit-depth {params["bit_depth"]}{layout}'
 
 
-
 def _params_of_folder(out_dir: str, meta_path: str) -> Optional[Dict[str, object]]:
     """What an earlier run made the folder with: its record, or for a folder without one (written before the
     record existed) what meta.csv and a PNG show. None for a folder without output."""
