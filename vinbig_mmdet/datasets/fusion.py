@@ -88,6 +88,7 @@ def fuse_readers(boxes: np.ndarray, labels: np.ndarray, readers: np.ndarray, wid
                  method: str = 'wbf', iou_thr: float = 0.4, skip_box_thr: float = 0.0
                  ) -> Tuple[np.ndarray, np.ndarray]:
     """Fuse the boxes of one image's radiologists (each reader is one source, every box has score 1)."""
+    check_fusion(method, iou_thr, skip_box_thr)  # also when no box reaches fuse_boxes
     if len(boxes) == 0:
         return np.zeros((0, 4)), np.zeros(0, dtype=np.int64)
     groups = [readers == r for r in dict.fromkeys(readers.tolist())]
