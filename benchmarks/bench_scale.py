@@ -13,7 +13,9 @@ Timed, at both sizes: read_annotations; the VinBigDataset build (empty ``<image_
 images, sizes come from the CSV's width/height columns, so nothing is decoded); tools/analyze_annotations.py's
 statistics and plots; tools/evaluate_submission.py's ground truth (WBF of the readers), read_submission and the
 metric. With ``--before-rev`` (default: the commit before the vectorised versions), reader agreement and the
-metric are also timed with that revision's code (read from git) on the same data, and the results compared.
+metric are also timed with that revision's code (read from git) on the same data, and the results compared
+(at the first size; all sizes with ``--before-at-every-size``), as are read_annotations and read_submission (every
+size: what the checks cost).
 """
 import argparse
 import importlib.util
@@ -161,6 +163,10 @@ def run_size(n_images: int, n_rows: int, tmp: str, before, skip_build: bool) -> 
     csv = os.path.join(root, 'train.csv')
 
     ann, out['read_annotations'] = timed(read_annotations, csv)
+    if before is not None:  # cheap at every size: what the checks of the one CSV reader cost
+        _, out['read_annotations_before'] = timed(before['annotations'].read_annotations, csv)
+        _, out['read_submission_before'] = timed(before['submission'].read_submission,
+                                                 os.path.join(root, 'submission.csv'))
     if not skip_build:
         _, out['dataset_build'] = timed(VinBigDataset, data_root=root, ann_file='train.csv',
                                         data_prefix=dict(img='train/'), pipeline=[], img_suffix='.dicom')
@@ -172,7 +178,7 @@ def run_size(n_images: int, n_rows: int, tmp: str, before, skip_build: bool) -> 
     preds, out['read_submission'] = timed(read_submission, os.path.join(root, 'submission.csv'))
     result, out['kaggle_map'] = timed(kaggle_map, preds, truth)
     out['mAP'] = result['mAP']
-    if before is not None:
+    if before is not None and before.get('slow', True):
         old_agreement, out['agreement_before'] = timed(before['analysis'].reader_agreement, ann)
         old_result, out['kaggle_map_before'] = timed(before['kaggle_map'].kaggle_map, preds, truth)
         out['same_agreement'] = all(abs(old_agreement[c] - agreement[c]) < 1e-12 for c in agreement) and \
@@ -196,22 +202,29 @@ def main():
         before = dict(analysis=module_at(args.before_rev, 'vinbig_mmdet/analysis/annotations.py',
                                          'vinbig_mmdet.analysis._before_annotations'),
                       kaggle_map=module_at(args.before_rev, 'vinbig_mmdet/evaluation/kaggle_map.py',
-                                           'vinbig_mmdet.evaluation._before_kaggle_map'))
+                                           'vinbig_mmdet.evaluation._before_kaggle_map'),
+                      annotations=module_at(args.before_rev, 'vinbig_mmdet/datasets/annotations.py',
+                                            'vinbig_mmdet.datasets._before_annotations'),
+                      submission=module_at(args.before_rev, 'vinbig_mmdet/evaluation/submission.py',
+                                           'vinbig_mmdet.evaluation._before_submission'))
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for k, (n_images, n_rows) in enumerate(zip(args.images, args.rows)):
-            use_before = before if (k == 0 or args.before_at_every_size) else None
+            slow = k == 0 or args.before_at_every_size
+            use_before = dict(before, slow=slow) if before is not None else None
             results.append(run_size(n_images, n_rows, tmp, use_before, args.skip_build))
             print(f'done: {n_images} images', file=sys.stderr)
 
     def cell(r, key):
         return f'{r[key]:9.2f} s' if key in r else f'{"-":>11}'
     print(f'{"":40}' + ''.join(f'{r["images"]:>12,} img / {r["rows"]:>9,} rows' for r in results))
-    lines = [('read_annotations', 'read_annotations'), ('VinBigDataset build', 'dataset_build'),
+    lines = [('read_annotations', 'read_annotations'), ('read_annotations, before', 'read_annotations_before'),
+             ('VinBigDataset build', 'dataset_build'),
              ('analyze: class table (agreement incl.)', 'class_table'), ('analyze: boxes per image', 'boxes_per_image'),
              ('analyze: the four plots', 'plots'), ('reader agreement', 'agreement'),
              ('reader agreement, before', 'agreement_before'), ('evaluate: ground truth (WBF)', 'ground_truth'),
-             ('evaluate: read_submission', 'read_submission'), ('evaluate: kaggle_map', 'kaggle_map'),
+             ('evaluate: read_submission', 'read_submission'),
+             ('evaluate: read_submission, before', 'read_submission_before'), ('evaluate: kaggle_map', 'kaggle_map'),
              ('evaluate: kaggle_map, before', 'kaggle_map_before')]
     for label, key in lines:
         print(f'{label:40}' + ''.join(f'{cell(r, key):>33}' for r in results))

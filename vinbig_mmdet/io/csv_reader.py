@@ -20,8 +20,8 @@ _UTF16_BOMS = (b'\xff\xfe', b'\xfe\xff')
 _UTF8_BOM = b'\xef\xbb\xbf'
 
 
-def read_csv_text(path: str) -> str:
-    """The file's text, decoded as UTF-8 (a UTF-8 byte-order mark, as Excel writes, is dropped)."""
+def read_csv_bytes(path: str) -> bytes:
+    """The file's bytes, checked to be UTF-8 text (a UTF-8 byte-order mark, as Excel writes, is dropped)."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f'{path}: no such file' if not os.path.isdir(path) else
                                 f'{path} is a folder, not a CSV file')
@@ -33,24 +33,25 @@ def read_csv_text(path: str) -> str:
     if data.startswith(_UTF8_BOM):
         data = data[len(_UTF8_BOM):]
     try:
-        return data.decode('utf-8')
+        data.decode('utf-8')
     except UnicodeDecodeError as exc:
         line = data.count(b'\n', 0, exc.start) + 1
         raise InputError(f'{path}: line {line} is not UTF-8 text (byte 0x{data[exc.start]:02x}; the file looks '
                          f'Latin-1 / Windows-1252 encoded); {fix.format(enc="LATIN1")}') from None
+    return data
 
 
 def _is_blank(fields: List[str]) -> bool:
     return not fields or (len(fields) == 1 and not fields[0].strip())
 
 
-def record_lines(text: str, n_rows: int) -> np.ndarray:
-    """Line number (1-based) of each of the ``n_rows`` data rows pandas read from ``text``."""
-    if '"' not in text:  # one record per line: a line is a row unless it is blank
-        lines = np.flatnonzero([bool(line.strip()) for line in text.split('\n')]) + 1
+def record_lines(data: bytes, n_rows: int) -> np.ndarray:
+    """Line number (1-based) of each of the ``n_rows`` data rows pandas read from ``data`` (UTF-8)."""
+    if b'"' not in data:  # one record per line: a line is a row unless it is blank
+        lines = np.flatnonzero([bool(line.strip()) for line in data.split(b'\n')]) + 1
         if len(lines) == n_rows + 1:
             return lines[1:]
-    reader, starts, end = csv.reader(io.StringIO(text)), [], 0  # quoted fields may span lines
+    reader, starts, end = csv.reader(io.StringIO(data.decode('utf-8'))), [], 0  # quoted fields may span lines
     for fields in reader:
         start, end = end + 1, reader.line_num
         if not _is_blank(fields):
@@ -62,8 +63,7 @@ def record_lines(text: str, n_rows: int) -> np.ndarray:
 
 def csv_columns(path: str) -> List[str]:
     """The column names of a CSV (its first non-blank line), with the same checks as :func:`read_csv`."""
-    text = read_csv_text(path)
-    for fields in csv.reader(io.StringIO(text)):
+    for fields in csv.reader(io.StringIO(read_csv_bytes(path).decode('utf-8'))):
         if not _is_blank(fields):
             return [f.strip() for f in fields]
     raise InputError(f'{path}: the file is empty (no header line)')
@@ -78,12 +78,12 @@ def read_csv(path: str, required: Sequence[str] = (), dtype: Optional[Dict[str, 
         allow_empty: accept a header without rows (otherwise an error).
         expected: a hint for the messages, e.g. ``"Kaggle's train.csv format: image_id, class_name, ..."``.
     """
-    text = read_csv_text(path)
+    data = read_csv_bytes(path)
     hint = f' Expected {expected}.' if expected else ''
-    if not text.strip():
+    if not data.strip():
         raise InputError(f'{path}: the file is empty.{hint}')
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=dtype, **pandas_kwargs)
+        df = pd.read_csv(io.BytesIO(data), dtype=dtype, encoding='utf-8', **pandas_kwargs)
     except pd.errors.EmptyDataError:
         raise InputError(f'{path}: the file is empty.{hint}') from None
     except (pd.errors.ParserError, ValueError) as exc:
@@ -93,5 +93,5 @@ def read_csv(path: str, required: Sequence[str] = (), dtype: Optional[Dict[str, 
         raise InputError(f'{path}: missing column(s) {missing}; found {list(df.columns)}.{hint}')
     if len(df) == 0 and not allow_empty:
         raise InputError(f'{path}: only a header line, no rows.{hint}')
-    df[LINE] = record_lines(text, len(df))
+    df[LINE] = record_lines(data, len(df))
     return df
