@@ -8,8 +8,8 @@ import pandas as pd
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
 from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.analysis.annotations import boxes_per_image, class_table, save_plots  # noqa: E402
-from vinbig_mmdet.datasets.annotations import read_annotations  # noqa: E402
+from vinbig_mmdet.analysis.annotations import boxes_per_image, class_table, has_readers, save_plots  # noqa: E402,E501
+from vinbig_mmdet.datasets.annotations import RepairLog, read_annotations  # noqa: E402
 
 
 def parse_args():
@@ -22,16 +22,20 @@ def parse_args():
 
 def main():
     args = parse_args()
-    ann = read_annotations(args.ann)
+    log = RepairLog()
+    ann = read_annotations(args.ann, log=log)
     os.makedirs(args.out_dir, exist_ok=True)
     table = class_table(ann, args.iou_thr)
     counts = boxes_per_image(ann)
     with pd.option_context('display.width', 200, 'display.max_columns', 20, 'display.precision', 3):
         print(table.to_string(index=True))
+    readers = (f'{ann["rad_id"].nunique()} readers' if has_readers(ann) else
+               'no readers: the file has no rad_id (or only empty ones), so reader agreement is not computed')
+    abnormal = counts[counts > 0]
     print(f'\n{ann["image_id"].nunique()} images, {int((counts == 0).sum())} "No finding"; finding boxes per '
-          f'abnormal image: median {counts[counts > 0].median():.0f}, max {counts.max()}; '
-          f'{ann["rad_id"].nunique()} readers')
-    for path in save_plots(ann, args.out_dir, args.iou_thr):
+          f'abnormal image: median {abnormal.median() if len(abnormal) else 0:.0f}, max {counts.max()}; {readers}')
+    print(f'repairs: {log.summary()}')
+    for path in save_plots(ann, args.out_dir, args.iou_thr, table):
         print(f'wrote {path}')
 
 

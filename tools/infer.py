@@ -23,16 +23,18 @@ def parse_args():
     parser.add_argument('--meta-file', help='original sizes of PNG inputs: image_id,width,height or '
                         'image_id,dim0,dim1 (e.g. test_meta.csv of the 1024 px PNG set)')
     parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N (default cpu)')
+    parser.add_argument('--allow-partial', action='store_true',
+                        help='load a checkpoint that does not fully fit the model (deliberate cases only)')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
     import cv2
-    from mmdet.apis import init_detector
     from mmdet.utils import register_all_modules
     from tqdm import tqdm
 
+    from vinbig_mmdet.engine.checkpoint import init_detector_checked
     from vinbig_mmdet.engine.inference import collect_inputs, draw_detections, original_sizes, predict_image
     from vinbig_mmdet.io import ImageReadError, is_dicom_path
     from vinbig_mmdet.io.atomic import atomic_open
@@ -42,7 +44,7 @@ def main():
     if not files:
         sys.exit(f'error: no DICOM/PNG/JPEG files in {args.inputs}')
     sizes = original_sizes(files, args.meta_file)
-    model = init_detector(args.config, args.checkpoint, device=args.device)
+    model = init_detector_checked(args.config, args.checkpoint, args.device, args.allow_partial)
     os.makedirs(args.out_dir, exist_ok=True)
     failed, found, image_pixels = [], 0, []
     for path in tqdm(files, desc='infer', unit='img'):

@@ -25,6 +25,9 @@ def parse_args():
     parser.add_argument('--filter-low', type=float, default=0.08, help='2-class filter: below, "No finding" only')
     parser.add_argument('--filter-high', type=float, default=0.95, help='2-class filter: above, detections only')
     parser.add_argument('--eval-plots', help='save PR curves and the confusion summary (labelled data) here')
+    parser.add_argument('--allow-partial', action='store_true',
+                        help='load a checkpoint that does not fully fit the model (missing, extra or reshaped '
+                        'weights; deliberate cases only: what does not fit keeps its initial values)')
     parser.add_argument('--data-path', help='data root (overrides the config; same as --cfg-options data_root=DIR)')
     parser.add_argument('--fold', type=int, help='with --val: the fold to score (default: the config\'s, 0)')
     parser.add_argument('--folds-file', help='folds CSV from tools/make_folds.py (default: DATA/folds.csv)')
@@ -62,6 +65,7 @@ def main(args):
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    cfg.allow_partial_checkpoint = args.allow_partial
     if args.val:
         use_val_split_for_test(cfg)
     if args.meta_file:

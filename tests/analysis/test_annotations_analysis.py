@@ -4,13 +4,15 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pandas as pd
 import pytest
 
 from tests.conftest import write_csv
-from vinbig_mmdet.analysis.annotations import boxes_per_image, class_table, reader_agreement
+from vinbig_mmdet.analysis.annotations import BOX, boxes_per_image, class_table, has_readers, reader_agreement
 from vinbig_mmdet.analysis.browse import map_boxes
 from vinbig_mmdet.datasets.annotations import read_annotations
+from vinbig_mmdet.evaluation.kaggle_map import box_iou
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,6 +29,35 @@ def test_reader_agreement_and_table(tmp_path):
     assert table.loc[3, 'rows'] == 3 and table.loc[3, 'images'] == 1 and table.loc[14, 'images'] == 1
     assert table.loc[3, 'median_w'] == 100
     assert boxes_per_image(ann).to_dict() == {'a': 3, 'b': 2, 'c': 0}
+
+
+def test_agreement_needs_readers(tmp_path):
+    rows = [('a', 'Cardiomegaly', 3, 0, 0, 100, 100), ('a', 'Cardiomegaly', 3, 5, 0, 100, 100)]
+    ann = read_annotations(write_csv(tmp_path / 'consensus.csv', rows,
+                                     ['image_id', 'class_name', 'class_id', 'x_min', 'y_min', 'x_max', 'y_max']))
+    assert not has_readers(ann)
+    assert reader_agreement(ann) == {}  # not 0.0: nobody to agree with
+    assert class_table(ann)['agreement@0.4'].isna().all()
+
+
+def test_vectorised_agreement_equals_the_definition(rng):
+    """Every box against every box of another reader in the same image and class, the plain way."""
+    n = 400
+    ann = pd.DataFrame({'image_id': rng.choice(['a', 'b', 'c', 'd'], n), 'class_id': rng.integers(0, 4, n),
+                        'rad_id': rng.choice(['R1', 'R2', 'R3'], n)})
+    xy = rng.uniform(0, 50, (n, 2))
+    ann[['x_min', 'y_min']] = xy
+    ann[['x_max', 'y_max']] = xy + rng.uniform(10, 30, (n, 2))
+    expected = {}
+    for c in range(4):
+        rows = ann[ann['class_id'] == c]
+        hits = []
+        for _, r in rows.iterrows():
+            others = rows[(rows['image_id'] == r['image_id']) & (rows['rad_id'] != r['rad_id'])]
+            iou = box_iou([r[BOX].to_numpy(float)], others[BOX].to_numpy(float))
+            hits.append(bool((iou > 0.4).any()))
+        expected[c] = np.mean(hits)
+    assert reader_agreement(ann) == pytest.approx(expected)
 
 
 def test_map_boxes_follows_resize_and_flip():

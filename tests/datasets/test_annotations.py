@@ -1,9 +1,11 @@
 """train.csv checks: every bad row is an error naming its line, or a counted repair."""
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.conftest import write_csv
-from vinbig_mmdet.datasets.annotations import AnnotationError, RepairLog, clip_boxes, read_annotations
+from vinbig_mmdet.datasets.annotations import (LABEL_COLUMNS, AnnotationError, RepairLog, clip_boxes, has_boxes,
+                                               read_annotations)
 
 GOOD = [
     ('img1', 'Cardiomegaly', 3, 'R8', 100, 200, 400, 300),
@@ -28,6 +30,31 @@ def test_missing_column(tmp_path):
     path.write_text('image_id,class_id,x_min,y_min,x_max\nimg1,3,1,2,3\n')
     with pytest.raises(AnnotationError, match=r"train\.csv.*missing column.*y_max"):
         read_annotations(str(path))
+
+
+@pytest.mark.parametrize('dropped', LABEL_COLUMNS)
+def test_a_partial_set_of_box_columns_is_an_error_not_an_image_list(tmp_path, dropped):
+    df = pd.read_csv(write_csv(tmp_path / 'train.csv', GOOD)).drop(columns=dropped)
+    df.to_csv(tmp_path / 'train.csv', index=False)
+    with pytest.raises(AnnotationError, match=rf"train\.csv: has .* but not \['{dropped}'\]"):
+        has_boxes(str(tmp_path / 'train.csv'))
+
+
+def test_labelled_csv_and_image_list_told_apart_by_columns(tmp_path):
+    assert has_boxes(write_csv(tmp_path / 'train.csv', GOOD))
+    assert not has_boxes(write_csv(tmp_path / 'sample_submission.csv', [('a', '14 1 0 0 1 1')],
+                                   ['image_id', 'PredictionString']))
+    assert not has_boxes(write_csv(tmp_path / 'ids.csv', [('a', )], ['image_id']))
+
+
+def test_empty_rad_id_is_counted_not_read_as_reader_nan(tmp_path):
+    rows = GOOD + [('img3', 'ILD', 5, None, 10, 10, 30, 40), ('img3', 'ILD', 5, ' ', 12, 10, 30, 40)]
+    log = RepairLog()
+    df = read_annotations(write_csv(tmp_path / 'train.csv', rows), log=log)
+    assert df.loc[df['image_id'] == 'img3', 'rad_id'].tolist() == ['R?', 'R?']
+    assert 'nan' not in set(df['rad_id'])
+    assert log.counts['rows with an empty rad_id (reader unknown: R?)'] == 2
+    assert 'line 8' in log.summary()
 
 
 @pytest.mark.parametrize('class_id', [15, -1, 'abc', 2.5])

@@ -58,3 +58,26 @@ def test_ensemble_weights_and_missing_images():
     assert fused['x'][1][0] == pytest.approx(0.75) and fused['y'][1][0] == pytest.approx(0.25)
     with pytest.raises(ValueError, match='2 weights for 1'):
         ensemble_submissions([a], weights=[1, 2])
+
+
+def test_fused_scores_stay_a_valid_submission():
+    # one submission with several boxes in a cluster and a large weight: WBF alone gives 1.35
+    a = {'x': det(([10, 10, 20, 20], 0.9, 1), ([10, 10, 20.5, 20], 0.9, 1), ([10, 10, 20.2, 20], 0.9, 1))}
+    b = {'x': det(([100, 100, 200, 200], 0.5, 2))}
+    boxes, scores, labels = ensemble_submissions([a, b], weights=[3, 1])['x']
+    assert scores.max() == 1.0 and (scores >= 0).all()
+    from vinbig_mmdet.evaluation.submission import format_prediction_string, parse_prediction_string
+    parse_prediction_string(format_prediction_string(boxes, scores, labels))  # passes the checks
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(iou_thr=4), r'iou_thr=4 is not a number in \(0, 1\]'),
+    (dict(iou_thr=0), r'iou_thr=0 is not a number in \(0, 1\]'),
+    (dict(skip_box_thr=1.0), r'skip_box_thr=1.0 is not a number in \[0, 1\)'),
+    (dict(weights=[1, -1]), 'weights must be positive'),
+])
+def test_ensemble_options_are_checked(kwargs, message):
+    from vinbig_mmdet.errors import InputError
+    a = {'x': det(([10, 10, 20, 20], 1.0, 1))}
+    with pytest.raises(InputError, match=message):
+        ensemble_submissions([a, a], **kwargs)

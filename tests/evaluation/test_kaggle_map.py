@@ -97,3 +97,49 @@ def test_images_without_ground_truth_are_ignored():
 def test_voc_ap_edges():
     assert voc_ap(np.array([]), np.array([])) == 0
     assert voc_ap(np.array([0.5, 1.0]), np.array([1.0, 1.0])) == pytest.approx(1.0)
+
+
+def reference_ap(predictions, ground_truth, label, iou_thr=0.4):
+    """VOC AP of one class the plain way: every detection in score order, greedy matching, no shortcuts."""
+    from vinbig_mmdet.evaluation.kaggle_map import add_no_finding_gt, precision_recall
+    gt = add_no_finding_gt(ground_truth)
+    flat = [(img_id, b, s, k) for img_id, (boxes, scores, labels) in predictions.items() if img_id in gt
+            for k, (b, s, lab) in enumerate(zip(boxes, scores, labels)) if lab == label]
+    flat.sort(key=lambda d: -d[2])  # stable: ties keep the predictions' order
+    taken = {img_id: np.zeros(len(b), bool) for img_id, (b, _) in gt.items()}
+    tp = []
+    for img_id, box, _, _ in flat:
+        boxes, labels = gt[img_id]
+        iou = np.where(labels == label, box_iou([box], boxes)[0], -1) if len(boxes) else np.zeros(0)
+        j = int(iou.argmax()) if len(iou) else -1
+        hit = j >= 0 and iou[j] > iou_thr and not taken[img_id][j]
+        if hit:
+            taken[img_id][j] = True
+        tp.append(hit)
+    n_gt = sum(int((lab == label).sum()) for _, lab in gt.values())
+    precision, recall = precision_recall(np.array(tp, bool), n_gt)
+    return voc_ap(recall, precision) if n_gt else float('nan')
+
+
+def test_vectorised_matching_equals_the_plain_greedy_rule():
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        truth, preds = {}, {}
+        for i in range(int(rng.integers(1, 30))):
+            k = int(rng.integers(0, 5))  # 0 (No finding), 1 (the fast path) or several boxes
+            xy = rng.uniform(0, 100, (k, 2))
+            boxes = np.concatenate([xy, xy + rng.uniform(5, 40, (k, 2))], axis=1)
+            truth[f'i{i}'] = (boxes, rng.integers(0, 3, k))
+            m = int(rng.integers(0, 6))
+            near = np.repeat(boxes[:m], 2, axis=0)  # two detections per found box: one must be a false positive
+            pred = np.concatenate([near + rng.normal(0, 4, near.shape),
+                                   rng.uniform(0, 60, (max(m - k, 0), 4)) + [0, 0, 40, 40], [[0, 0, 1, 1]]])
+            scores = np.round(rng.uniform(0, 1, len(pred)), 1)  # many ties
+            labels = np.concatenate([rng.integers(0, 3, len(pred) - 1), [14]])
+            preds[f'i{i}'] = (pred, scores, labels)
+        result = kaggle_map(preds, truth)
+        for label in (0, 1, 2, 14):
+            expected = reference_ap(preds, truth, label)
+            assert np.isnan(expected) == np.isnan(result['AP'][label])
+            if not np.isnan(expected):
+                assert result['AP'][label] == pytest.approx(expected, abs=1e-12)

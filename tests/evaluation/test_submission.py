@@ -9,6 +9,7 @@ import torch
 from vinbig_mmdet.evaluation import (VinBigMetric, format_prediction_string, parse_prediction_string,
                                      read_submission, select_detections, to_original_pixels,
                                      write_submission)
+from vinbig_mmdet.evaluation.submission import SubmissionError
 
 
 def test_rescale_to_original_pixels():
@@ -41,6 +42,41 @@ def test_prediction_string_round_trip():
     assert format_prediction_string(np.zeros((0, 4)), [], []) == '14 1 0 0 1 1'
     with pytest.raises(ValueError, match='line 3.*multiple of 6'):
         parse_prediction_string('3 0.5 1 2 3', 'sub.csv line 3')
+
+
+@pytest.mark.parametrize('objects, problem', [
+    ('3 nan 10 10 50 50', 'a value that is not a finite number'),
+    ('3 0.5 10 10 inf 50', 'a value that is not a finite number'),
+    ('3 1.5 10 10 50 50', r'score 1.5 is outside \[0, 1\]'),
+    ('3 -0.1 10 10 50 50', r'score -0.1 is outside \[0, 1\]'),
+    ('15 0.5 10 10 50 50', 'class 15 is not an integer in 0..14'),
+    ('-1 0.5 10 10 50 50', 'class -1 is not an integer'),
+    ('3.7 0.5 10 10 50 50', 'class 3.7 is not an integer'),
+    ('3 0.5 50 10 10 50', 'x_min 50 >= x_max 10'),
+    ('3 0.5 10 50 50 50', 'y_min 50 >= y_max 50'),
+])
+def test_every_value_is_checked_with_file_and_line(tmp_path, objects, problem):
+    path = tmp_path / 'sub.csv'
+    path.write_text(f'image_id,PredictionString\na,14 1 0 0 1 1\n\nb,3 0.9 1 2 3 4 {objects}\n')
+    with pytest.raises(SubmissionError, match=rf'sub\.csv line 4: object 2 \(".*"\): {problem}'):
+        read_submission(str(path))
+
+
+def test_integral_float_class_and_empty_rows_are_accepted(tmp_path):
+    path = tmp_path / 'sub.csv'
+    path.write_text('image_id,PredictionString\na,3.0 0.5 10 10 50 50 14 0.5 0 0 1 1\nb,\n')
+    rows = read_submission(str(path))
+    assert rows['a'][2].tolist() == [3, 14] and len(rows['b'][0]) == 0
+    with pytest.raises(SubmissionError, match=r'sub\.csv line 2: non-numeric'):
+        parse_prediction_string('3 0.5 a b c d', 'sub.csv line 2')
+
+
+def test_boxes_without_area_at_the_written_precision_are_not_written():
+    boxes, _, labels = select_detections([[10, 10, 10.04, 50], [10, 10, 20, 50], [5, 5, 6, 5.01]],
+                                         [0.9, 0.8, 0.7], [3, 4, 5])
+    assert labels.tolist() == [4, 14]
+    text = format_prediction_string(boxes, [0.8, 0.2], labels)
+    assert len(parse_prediction_string(text)[0]) == 2  # what we write, we can read back
 
 
 def test_write_is_atomic_and_readable(tmp_path):

@@ -144,3 +144,68 @@ def test_read_image_png_and_broken_png(tmp_path):
     (tmp_path / 'b.png').write_bytes(b'not a png')
     with pytest.raises(ImageReadError, match=r'b\.png'):
         read_image(tmp_path / 'b.png')
+
+
+def write_32_bit(path, stored):
+    """A DICOM with 32-bit stored values (BitsAllocated = BitsStored = 32), written with pydicom directly."""
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.1.1'
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b'\0' * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.Rows, ds.Columns = stored.shape
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, 'MONOCHROME2'
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 32, 32, 31, 0
+    ds.PixelData = stored.astype('<u4').tobytes()
+    ds.save_as(str(path), enforce_file_format=True)
+
+
+def test_32_bit_values_cost_what_the_image_costs(tmp_path, rng):
+    import time
+    import tracemalloc
+    stored = rng.integers(0, 2**32, (100, 100), dtype=np.uint64).astype(np.uint32)
+    stored[0, 0], stored[0, 1] = 0, 2**32 - 1  # the full 32-bit range: a value table would take 32 GiB
+    path = tmp_path / 'wide.dicom'
+    write_32_bit(path, stored)
+    assert path.stat().st_size < 50_000
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        out = read_dicom(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - start < 5 and peak < 5_000_000  # was 8-10 GB and 40 s
+    expected = np.rint(stored.astype(np.float64) / (2**32 - 1) * 255)  # no window: min-max stretch
+    assert np.abs(out.astype(int) - expected).max() <= 1
+
+
+def test_out_of_memory_is_a_named_read_error(tmp_path, monkeypatch):
+    from vinbig_mmdet.io import dicom
+    path = tmp_path / 'huge.dicom'
+    write_dicom(path, RAMP)
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(dicom, 'to_uint', no_memory)
+    with pytest.raises(DicomReadError, match=r'huge\.dicom: out of memory decoding 64 x 64 pixels of 12 bits'):
+        read_dicom(path)
+
+
+def test_read_errors_survive_a_dataloader_worker(tmp_path):
+    """torch re-raises a worker's exception as ``type(exc)(text with the traceback)``: the message stays ours."""
+    from torch._utils import ExceptionWrapper
+    path = tmp_path / 'cut.dicom'
+    path.write_bytes(b'not a dicom at all')
+    try:
+        read_dicom(path)
+    except DicomReadError:
+        wrapper = ExceptionWrapper(where='in DataLoader worker process 0')
+    with pytest.raises(DicomReadError) as err:
+        wrapper.reraise()
+    assert str(err.value).startswith(f'{path}: not a DICOM file') and 'Traceback' not in str(err.value)
+    assert err.value.path == str(path)

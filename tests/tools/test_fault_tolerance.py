@@ -16,6 +16,7 @@ from tests.tools.test_readme_commands import demo_checkout, on_demo, readme_comm
 from tests.tools.test_train_e2e import ROOT, TINY, run_tool, scalars
 
 SLOW_SAVE = str(Path(__file__).with_name('slow_checkpoint_train.py'))
+FULL_DISK = str(Path(__file__).with_name('full_disk_train.py'))
 
 
 def start(args, log):
@@ -78,6 +79,20 @@ def test_sigkill_anywhere_then_resume_finishes(demo_root, tmp_path):
     proc = run_tool('tools/test.py', TINY, work2 / 'epoch_4.pth', '--data-path', demo_root, '--val',
                     '--work-dir', tmp_path / 't')
     assert 'VinBigData mAP@0.4' in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_disk_full_during_a_checkpoint_write_leaves_no_partial_file(demo_root, tmp_path):
+    work = tmp_path / 'work'
+    proc = run_tool(FULL_DISK, TINY, '--data-path', demo_root, '--work-dir', work, '--n-epochs', 2, check=False)
+    assert proc.returncode == 1 and 'Traceback' not in proc.stderr, proc.stderr[-3000:]
+    assert f'{work / "epoch_2.pth"}: writing the checkpoint failed (No space left on device)' in proc.stderr
+    assert not list(work.glob('.*.tmp')) and not (work / 'epoch_2.pth').exists()  # the 90 MB .tmp is gone
+    assert (work / 'last_checkpoint').read_text().strip().endswith('epoch_1.pth')
+    torch.load(work / 'epoch_1.pth', map_location='cpu')  # the earlier checkpoint is intact
+    proc = run_tool('tools/train.py', TINY, '--data-path', demo_root, '--work-dir', work, '--n-epochs', 2,
+                    '--resume')
+    assert 'resumed epoch: 1' in proc.stdout + proc.stderr and (work / 'epoch_2.pth').is_file()
 
 
 @pytest.mark.slow

@@ -5,6 +5,10 @@ Rules (also in the README's "Bad input" table):
 =============================================  ===========================================================
 problem                                        what happens
 =============================================  ===========================================================
+empty, header-only or non-UTF-8 file           one error naming the file (:mod:`vinbig_mmdet.io.csv_reader`)
+some but not all of class_id and the box       ``AnnotationError`` naming the file and the missing columns
+columns (a CSV with just image_id is an image  (never read as an unlabelled image list)
+list)
 missing column, unknown class_id, class_name   ``AnnotationError`` naming the file, line and field
 that contradicts class_id, finding row without
 a box, non-numeric or non-finite coordinate
@@ -13,7 +17,11 @@ box partly outside the image                   clipped to the image, counted, lo
 box entirely outside the image                 as an invalid box (error or skip)
 exact duplicate row                            one copy kept, counted, logged
 coordinates on a "No finding" row              ignored (some CSV versions write 0 0 1 1), counted
+empty rad_id                                   reader unknown (``R?``), counted, logged
+no rad_id column (consensus ground truth)      every row's reader is ``R?``: no reader statistics
 =============================================  ===========================================================
+
+Line numbers are the file's own (blank lines counted), as an editor shows them.
 """
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,10 +32,15 @@ import pandas as pd
 
 from ..classes import CLASSES, NO_FINDING_ID, NO_FINDING_NAME
 from ..errors import InputError
+from ..io.csv_reader import csv_columns, read_csv
 
 BOX_COLUMNS = ['x_min', 'y_min', 'x_max', 'y_max']
-ANNOTATION_COLUMNS = ['image_id', 'class_id'] + BOX_COLUMNS
+LABEL_COLUMNS = ['class_id'] + BOX_COLUMNS  # what makes a CSV an annotation file, not an image list
+ANNOTATION_COLUMNS = ['image_id'] + LABEL_COLUMNS
+KAGGLE_COLUMNS = ['image_id', 'class_name', 'class_id', 'rad_id'] + BOX_COLUMNS
+UNKNOWN_READER = 'R?'  # rad_id of rows without one (consensus ground truth has no readers)
 _MAX_EXAMPLES = 5
+_KAGGLE_FORMAT = f"Kaggle's train.csv format: {', '.join(KAGGLE_COLUMNS)}"
 
 
 class AnnotationError(InputError):
@@ -64,16 +77,23 @@ def _fail(path, df: pd.DataFrame, mask, what: str) -> None:
 
 def read_image_list(path: str) -> List[str]:
     """Image ids from any CSV with an ``image_id`` column (e.g. Kaggle's sample_submission.csv)."""
-    df = pd.read_csv(path, dtype={'image_id': str})
-    if 'image_id' not in df.columns:
-        raise AnnotationError(f'{path}: no image_id column (columns: {list(df.columns)})')
+    df = read_csv(path, ['image_id'], dtype={'image_id': str},
+                  expected='a CSV with an image_id column (e.g. sample_submission.csv)')
+    _fail(path, df, df['image_id'].isna(), 'an empty image_id')
     return list(dict.fromkeys(df['image_id']))  # unique, in file order
 
 
 def has_boxes(path: str) -> bool:
-    """True if the CSV is an annotation file (has class_id and box columns), not just a list of images."""
-    columns = pd.read_csv(path, nrows=0).columns
-    return all(c in columns for c in ANNOTATION_COLUMNS)
+    """True if the CSV is an annotation file (class_id and the four box columns), False if it is a list of images
+    (no label column). Some label columns but not all is an error: the file was meant to hold boxes."""
+    columns = csv_columns(path)
+    present = [c for c in LABEL_COLUMNS if c in columns]
+    if present and len(present) < len(LABEL_COLUMNS):
+        missing = [c for c in LABEL_COLUMNS if c not in columns]
+        raise AnnotationError(f'{path}: has {present} but not {missing}, so its boxes cannot be read; found '
+                              f'columns {columns}. Expected {_KAGGLE_FORMAT} (or just image_id for a list of '
+                              f'unlabelled images)')
+    return bool(present)
 
 
 def read_annotations(path: str, invalid_boxes: str = 'error',
@@ -86,14 +106,17 @@ def read_annotations(path: str, invalid_boxes: str = 'error',
     if invalid_boxes not in ('error', 'skip'):
         raise ValueError(f"invalid_boxes must be 'error' or 'skip', got {invalid_boxes!r}")
     log = log if log is not None else RepairLog()
-    df = pd.read_csv(path, dtype={'image_id': str, 'rad_id': str, 'class_name': str})
+    df = read_csv(path, dtype={'image_id': str, 'rad_id': str, 'class_name': str}, expected=_KAGGLE_FORMAT)
     missing = [c for c in ANNOTATION_COLUMNS if c not in df.columns]
     if missing:
-        raise AnnotationError(f'{path}: missing column(s) {missing}; found {list(df.columns)}. '
-                              f'Expected Kaggle train.csv format: {ANNOTATION_COLUMNS + ["rad_id"]}')
-    df['line'] = np.arange(len(df)) + 2  # 1-based, after the header line
+        raise AnnotationError(f'{path}: missing column(s) {missing}; found '
+                              f'{[c for c in df.columns if c != "line"]}. Expected {_KAGGLE_FORMAT}')
     if 'rad_id' not in df.columns:
-        df['rad_id'] = 'R?'  # consensus ground truth has no readers
+        df['rad_id'] = UNKNOWN_READER
+    no_reader = df['rad_id'].isna() | (df['rad_id'].str.strip() == '')
+    log.add(f'rows with an empty rad_id (reader unknown: {UNKNOWN_READER})', int(no_reader.sum()),
+            _lines(df, no_reader))
+    df.loc[no_reader, 'rad_id'] = UNKNOWN_READER
     _fail(path, df, df['image_id'].isna(), 'an empty image_id')
 
     class_id = pd.to_numeric(df['class_id'], errors='coerce')
@@ -151,7 +174,8 @@ def clip_boxes(df: pd.DataFrame, sizes: Dict[str, Tuple[int, int]], invalid_boxe
 def read_sizes(path: str) -> Dict[str, Tuple[int, int]]:
     """image_id -> original (width, height) from a CSV with image_id and width, height, or dim0, dim1 (rows,
     columns: the 1024 px PNG set's train_meta.csv / test_meta.csv)."""
-    df = pd.read_csv(path, dtype={'image_id': str})
+    df = read_csv(path, ['image_id'], dtype={'image_id': str},
+                  expected='image_id and width, height, or dim0, dim1 (original DICOM size)')
     if not {'width', 'height'} & set(df.columns):
         df = df.rename(columns={'dim0': 'height', 'dim1': 'width'})
     missing = [c for c in ('image_id', 'width', 'height') if c not in df.columns]

@@ -6,6 +6,7 @@ import pandas as pd
 
 from ..classes import NO_FINDING_ID
 from ..errors import InputError, require_path
+from ..io.csv_reader import LINE, read_csv
 
 
 def make_folds_command(ann_file: str, folds_file: str) -> str:
@@ -18,14 +19,12 @@ def read_folds(path: str, ann_file: str = 'train.csv') -> Dict[str, int]:
     that says how to make it."""
     require_path(path, f'make it with `{make_folds_command(ann_file, path)}` (outside a read-only data folder, '
                        f'then pass --folds-file {path})')
-    folds = pd.read_csv(path, dtype={'image_id': str})
-    if not {'image_id', 'fold'} <= set(folds.columns):
-        raise InputError(f'{path}: need columns image_id, fold; found {list(folds.columns)}. Remake it with '
-                         f'`{make_folds_command(ann_file, path)}`')
+    folds = read_csv(path, ['image_id', 'fold'], dtype={'image_id': str},
+                     expected=f'image_id, fold: remake it with `{make_folds_command(ann_file, path)}`')
     fold = pd.to_numeric(folds['fold'], errors='coerce')
-    if fold.isna().any() or (fold % 1 != 0).any():
-        raise InputError(f'{path}: non-integer fold at line(s) '
-                         f'{(np.flatnonzero((fold.isna() | (fold % 1 != 0)).to_numpy()) + 2)[:5].tolist()}')
+    bad = (fold.isna() | (fold % 1 != 0)).to_numpy()
+    if bad.any():
+        raise InputError(f'{path}: non-integer fold at line(s) {folds[LINE].to_numpy()[bad][:5].tolist()}')
     return dict(zip(folds['image_id'], fold.astype(int)))
 
 

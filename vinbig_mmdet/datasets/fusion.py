@@ -1,14 +1,49 @@
 """Box fusion: the radiologists' boxes of one image (and, for ensembling, several models' predictions).
 
 One function, ``fuse_boxes``, serves both uses. It works in normalised coordinates, as ensemble-boxes expects,
-so every image is fused with its own original size.
+so every image is fused with its own original size. Its options are checked in one place,
+:func:`fusion_options`, for the dataset's ``fusion`` dict, the ground-truth reader and ensembling alike.
 """
-from typing import List, Optional, Sequence, Tuple
+from numbers import Real
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from ensemble_boxes import nms, weighted_boxes_fusion
 
+from ..errors import InputError
+
 FUSION_METHODS = ('wbf', 'nms', 'none')
+FUSION_DEFAULTS = dict(type='wbf', iou_thr=0.4, skip_box_thr=0.0)
+
+
+def check_fusion(method: str, iou_thr: float, skip_box_thr: float, where: str = 'fusion') -> None:
+    """Refuse what the fusion cannot do: an unknown method, ``iou_thr`` outside (0, 1] (above 1 nothing is ever
+    fused), ``skip_box_thr`` outside [0, 1) (1 would drop every box)."""
+    if method not in FUSION_METHODS:
+        raise InputError(f'{where}: unknown fusion type {method!r}; use one of {list(FUSION_METHODS)}')
+    for key, value, ok, interval in (('iou_thr', iou_thr, lambda v: 0 < v <= 1, '(0, 1]'),
+                                     ('skip_box_thr', skip_box_thr, lambda v: 0 <= v < 1, '[0, 1)')):
+        if isinstance(value, bool) or not isinstance(value, Real) or not ok(value):
+            raise InputError(f'{where}: {key}={value!r} is not a number in {interval}')
+
+
+def fusion_options(fusion: Union[None, str, dict], where: str = 'fusion') -> dict:
+    """The checked ``dict(type, iou_thr, skip_box_thr)`` from a config's ``fusion``: None (the defaults), a dict
+    with any of those keys, or a method name alone (``'wbf'`` is ``dict(type='wbf')``). Unknown keys (e.g. a
+    misspelt ``iou_thresh``) are an error that lists the accepted ones."""
+    if fusion is None:
+        fusion = {}
+    elif isinstance(fusion, str):
+        fusion = dict(type=fusion)
+    elif not isinstance(fusion, dict):
+        raise InputError(f'{where}: expected a dict such as {FUSION_DEFAULTS} or a method name '
+                         f'{list(FUSION_METHODS)}, got {fusion!r}')
+    unknown = sorted(set(fusion) - set(FUSION_DEFAULTS))
+    if unknown:
+        raise InputError(f'{where}: unknown key(s) {unknown}; accepted keys: {list(FUSION_DEFAULTS)}')
+    options = dict(FUSION_DEFAULTS, **fusion)
+    check_fusion(options['type'], options['iou_thr'], options['skip_box_thr'], where)
+    return options
 
 
 def fuse_boxes(boxes: Sequence[np.ndarray], scores: Sequence[np.ndarray], labels: Sequence[np.ndarray],
@@ -25,8 +60,7 @@ def fuse_boxes(boxes: Sequence[np.ndarray], scores: Sequence[np.ndarray], labels
     Returns:
         (boxes (M, 4) float64 in pixels, scores (M,), labels (M,) int64).
     """
-    if method not in FUSION_METHODS:
-        raise ValueError(f'unknown fusion method {method!r}; use one of {FUSION_METHODS}')
+    check_fusion(method, iou_thr, skip_box_thr)
     if not any(len(b) for b in boxes):
         return np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64)
     boxes = [np.asarray(b, np.float64).reshape(-1, 4) for b in boxes]
@@ -58,6 +92,7 @@ def fuse_readers(boxes: np.ndarray, labels: np.ndarray, readers: np.ndarray, wid
     A class with a single box in the image fuses to that box (clipped to the image; an empty one dropped, as
     WBF and NMS do), so only the classes with two or more boxes go through ensemble-boxes, whose per-call cost
     dominates building a large dataset. The readers stay in the same source order, so ties break as before."""
+    check_fusion(method, iou_thr, skip_box_thr)  # also when no box reaches fuse_boxes
     if len(boxes) == 0:
         return np.zeros((0, 4)), np.zeros(0, dtype=np.int64)
     classes, counts = np.unique(labels, return_counts=True)

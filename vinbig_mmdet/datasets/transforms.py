@@ -1,11 +1,20 @@
-"""Image loading for radiographs: DICOMs through the project's one reader, other files as mmcv reads them."""
+"""Image loading for radiographs: DICOMs through the project's one reader, other files as mmcv reads them.
+
+The bad-image policy: an image that cannot be read stops the run with one :class:`ImageReadError` naming the file
+(raised the same way from DataLoader worker processes), rather than being skipped: a skipped image would silently
+change what is trained or scored. ``tools/check_data.py CONFIG`` decodes every image of a config's data sets once
+before a run and lists all the unreadable ones.
+"""
 from typing import Optional
 
 import numpy as np
 from mmcv.transforms import LoadImageFromFile
 from mmdet.registry import TRANSFORMS
 
-from ..io import is_dicom_path, read_dicom
+from ..io import ImageReadError, is_dicom_path, read_dicom
+
+BAD_IMAGE_FIX = ('the run stops at the first unreadable image: list them all with tools/check_data.py CONFIG, then '
+                 'replace or remove them')
 
 
 @TRANSFORMS.register_module()
@@ -26,9 +35,18 @@ class LoadDicomFromFile(LoadImageFromFile):
 
     def transform(self, results: dict) -> Optional[dict]:
         path = results['img_path']
-        if not is_dicom_path(path):
-            return super().transform(results)
-        gray = read_dicom(path, voi_lut=self.voi_lut)  # errors name the file
+        try:
+            if not is_dicom_path(path):
+                try:
+                    return super().transform(results)
+                except Exception as exc:  # noqa: BLE001  (mmcv: missing file, undecodable bytes, an assertion)
+                    raise ImageReadError(path, f'not a readable image ({type(exc).__name__}: {exc})') from None
+            gray = read_dicom(path, voi_lut=self.voi_lut)
+        except FileNotFoundError:
+            raise ImageReadError(path, f'no such file (removed after the data set was listed?); {BAD_IMAGE_FIX}') \
+                from None
+        except ImageReadError as exc:
+            raise type(exc)(exc.path, f'{exc.reason}; {BAD_IMAGE_FIX}') from None
         img = np.repeat(gray[:, :, None], 3, axis=2) if self.color_type != 'grayscale' else gray
         if self.to_float32:
             img = img.astype(np.float32)

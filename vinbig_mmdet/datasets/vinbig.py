@@ -19,7 +19,7 @@ from ..io.convert import META_FILE
 from .annotations import (BOX_COLUMNS, AnnotationError, RepairLog, clip_boxes, has_boxes, read_annotations,
                           read_image_list, read_sizes, sizes_from_frame)
 from .folds import make_folds_command, read_folds
-from .fusion import FUSION_METHODS, fuse_readers
+from .fusion import fuse_readers, fusion_options
 
 IMAGE_SUFFIXES = ('.dicom', '.dcm', '.png', '.jpg', '.jpeg')
 GET_DATA = ('download the data from the Kaggle competition (or a 1024 px PNG version) as data/README.md describes '
@@ -119,9 +119,7 @@ class VinBigDataset(BaseDetDataset):
                  fusion: Optional[dict] = None, keep_negatives: bool = True, folds_file: Optional[str] = None,
                  fold: Optional[int] = None, split: str = 'train', invalid_boxes: str = 'error',
                  missing_images: str = 'error', missing_ann_file: str = 'error', **kwargs) -> None:
-        fusion = dict(dict(type='wbf', iou_thr=0.4, skip_box_thr=0.0), **(fusion or {}))
-        if fusion['type'] not in FUSION_METHODS:
-            raise ValueError(f"fusion type must be one of {FUSION_METHODS}, got {fusion['type']!r}")
+        fusion = fusion_options(fusion)
         if split not in ('train', 'val'):
             raise ValueError(f"split must be 'train' or 'val', got {split!r}")
         if (folds_file is None) != (fold is None):

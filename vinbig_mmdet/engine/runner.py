@@ -1,5 +1,6 @@
 """Training that survives being killed: atomic checkpoints, a checkpoint hook that deletes only after a save,
-a resume that says what it does, and a guard against non-finite losses."""
+a resume that says what it does, checkpoints checked against the model before they are loaded, and a guard
+against non-finite losses."""
 import datetime
 import glob
 import os
@@ -17,6 +18,7 @@ from mmdet.registry import HOOKS
 from mmengine.registry import RUNNERS  # the root registry: tools build runners by runner_type without a scope
 
 from ..io.atomic import atomic_open, durable_replace
+from .checkpoint import HEAD_REPLACEMENT, CheckpointError, load_weights, read_checkpoint
 from .hooks import with_overlap_check
 
 
@@ -42,7 +44,11 @@ def newest_checkpoint(work_dir: str) -> Optional[str]:
 
 @RUNNERS.register_module()
 class VinBigRunner(Runner):
-    """MMEngine's Runner with atomic checkpoint files, an explicit resume, and CPU-only distributed runs."""
+    """MMEngine's Runner with atomic checkpoint files, an explicit resume, checkpoints that must fit the model
+    (:mod:`vinbig_mmdet.engine.checkpoint`; ``allow_partial_checkpoint=True`` in the config loads what fits) and
+    CPU-only distributed runs."""
+
+    _checkpoint_use = 'load_from'  # 'test' (test/val), 'resume' or 'load_from' (training start)
 
     def setup_env(self, env_cfg: dict) -> None:
         # MMEngine's init_dist for the pytorch launcher always calls torch.cuda.set_device; without GPUs the
@@ -62,10 +68,53 @@ class VinBigRunner(Runner):
     def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs) -> None:
         # Written under a temporary name and renamed: a kill mid-write never leaves a broken file that looks final.
         tmp_name = f'.{filename}.tmp'
-        super().save_checkpoint(out_dir, tmp_name, *args, **kwargs)
         tmp = osp.join(out_dir, tmp_name)
-        if is_main_process() and osp.isfile(tmp):
-            durable_replace(tmp, osp.join(out_dir, filename))
+        try:
+            super().save_checkpoint(out_dir, tmp_name, *args, **kwargs)
+            if is_main_process() and osp.isfile(tmp):
+                durable_replace(tmp, osp.join(out_dir, filename))
+        except OSError as exc:  # disk full, quota, I/O error: no partial file left to fail the next run
+            if osp.isfile(tmp):
+                os.remove(tmp)
+            raise CheckpointError(
+                f'{osp.join(out_dir, filename)}: writing the checkpoint failed ({exc.strerror or exc}); the partial '
+                f'file was removed and the earlier checkpoints are intact. Free space in {out_dir}, then continue '
+                f'with --resume') from exc
+
+    def test(self):
+        self._checkpoint_use = 'test'
+        return super().test()
+
+    def val(self):
+        self._checkpoint_use = 'test'
+        return super().val()
+
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        self._checkpoint_use = 'resume'
+        return super().resume(filename, *args, **kwargs)
+
+    def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
+                        revise_keys: list = [(r'^module.', '')]):  # noqa: B006  (MMEngine's signature)
+        """MMEngine's load_checkpoint, but a file that is not a checkpoint, or does not fit the model, is one
+        :class:`CheckpointError` (see :mod:`vinbig_mmdet.engine.checkpoint`)."""
+        checkpoint = read_checkpoint(filename, map_location=map_location)
+        use = self._checkpoint_use
+        if use == 'resume' and 'meta' not in checkpoint:
+            raise CheckpointError(f'--resume {filename}: not a training checkpoint (it holds weights only, no '
+                                  f'epoch or optimizer state); start a new run from it with load_from={filename}')
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        allow_partial = bool(self.cfg.get('allow_partial_checkpoint', False)) and not strict
+        fix = {'test': 'give the checkpoint this config trained, or --allow-partial to load only the weights that '
+                       'fit',
+               'resume': 'resume with the config that wrote it',
+               'load_from': 'give a checkpoint of this architecture (its box head may have another class count), '
+                            'or set allow_partial_checkpoint=True (--cfg-options) to load only what fits'}[use]
+        load_weights(self.model, checkpoint, filename, allow_partial,
+                     replaceable=HEAD_REPLACEMENT if use == 'load_from' else (), fix=fix, logger=self.logger,
+                     revise_keys=revise_keys)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
 
     def load_or_resume(self) -> None:
         if self._has_loaded:

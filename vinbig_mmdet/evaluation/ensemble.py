@@ -3,7 +3,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..datasets.fusion import fuse_boxes
+from ..datasets.fusion import check_fusion, fuse_boxes
+from ..errors import InputError
 from .submission import Detections
 
 
@@ -15,9 +16,15 @@ def ensemble_submissions(submissions: Sequence[Dict[str, Detections]], weights: 
     Boxes are normalised by each image's original ``(width, height)`` from ``sizes``; without it, by the extent of
     the image's boxes across all submissions, which gives the same result (IoU and weighted means do not change
     under per-axis scaling) as long as the boxes lie inside the image.
+
+    Fused scores are capped at 1: with weights, WBF can exceed 1 when one submission puts several boxes in a
+    cluster, and a submission's scores must lie in [0, 1].
     """
+    check_fusion('wbf', iou_thr, skip_box_thr, where='ensemble (--iou-thr, --skip-box-thr)')
     if weights is not None and len(weights) != len(submissions):
-        raise ValueError(f'{len(weights)} weights for {len(submissions)} submissions')
+        raise InputError(f'{len(weights)} weights for {len(submissions)} submissions: give one per submission')
+    if weights is not None and not all(np.isfinite(w) and w > 0 for w in weights):
+        raise InputError(f'weights must be positive numbers, got {list(weights)}')
     image_ids = list(dict.fromkeys(i for sub in submissions for i in sub))
     empty = (np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
     fused = {}
@@ -25,11 +32,12 @@ def ensemble_submissions(submissions: Sequence[Dict[str, Detections]], weights: 
         dets = [sub.get(img_id, empty) for sub in submissions]
         if sizes is not None:
             if img_id not in sizes:
-                raise KeyError(f'no original size for image {img_id}')
+                raise InputError(f'no original size for image {img_id} in the sizes file (--meta)')
             w, h = sizes[img_id]
         else:
             extent = np.concatenate([np.asarray(d[0]).reshape(-1, 4) for d in dets] + [np.ones((1, 4))])
             w, h = float(extent[:, [0, 2]].max()), float(extent[:, [1, 3]].max())
-        fused[img_id] = fuse_boxes([d[0] for d in dets], [d[1] for d in dets], [d[2] for d in dets], w, h,
-                                   'wbf', iou_thr, skip_box_thr, weights)
+        boxes, scores, labels = fuse_boxes([d[0] for d in dets], [d[1] for d in dets], [d[2] for d in dets], w, h,
+                                           'wbf', iou_thr, skip_box_thr, weights)
+        fused[img_id] = boxes, np.minimum(scores, 1.0), labels
     return fused

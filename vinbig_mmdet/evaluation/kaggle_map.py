@@ -8,9 +8,11 @@
 - The mean is over the classes that have ground truth.
 
 This module is the one implementation, used by the registered metric, tools/test.py and
-tools/evaluate_submission.py.
+tools/evaluate_submission.py. It works on all images' boxes at once (linear in their number): per class, images
+with one ground-truth box (the common case, and every "No finding" image) are matched with array operations,
+images with several in a short loop; the result is exactly the greedy VOC matching.
 """
-from typing import Dict, Mapping, Tuple
+from typing import Dict, List, Mapping, Tuple
 
 import numpy as np
 
@@ -36,6 +38,15 @@ def box_iou(a: Boxes, b: Boxes) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
+def box_iou_pairs(a: Boxes, b: Boxes) -> np.ndarray:
+    """IoU of ``a[k]`` with ``b[k]`` for every k, in continuous coordinates."""
+    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
+    inter = np.prod(np.clip(np.minimum(a[:, 2:], b[:, 2:]) - np.maximum(a[:, :2], b[:, :2]), 0, None), axis=1)
+    union = (np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1) +
+             np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1) - inter)
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
 def voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
     """Area under the interpolated precision-recall curve, all points (VOC 2010 onwards)."""
     mrec = np.concatenate([[0.0], recall, [1.0]])
@@ -58,36 +69,41 @@ def add_no_finding_gt(ground_truth: GroundTruth) -> Dict[str, Tuple[Boxes, np.nd
     return out
 
 
-def match_class(predictions: Predictions, ground_truth: Mapping[str, Tuple[Boxes, np.ndarray]], label: int,
-                iou_thr: float) -> Tuple[np.ndarray, np.ndarray, int]:
-    """VOC matching for one class: (scores sorted descending, true-positive flags, number of GT boxes)."""
-    gt_boxes = {i: b[lab == label] for i, (b, lab) in ground_truth.items()}
-    n_gt = sum(len(b) for b in gt_boxes.values())
-    all_scores, all_tp = [], []
-    for img_id, (boxes, scores, labels) in predictions.items():
-        keep = np.asarray(labels) == label
-        if not keep.any():
-            continue
-        boxes, scores = np.asarray(boxes, np.float64).reshape(-1, 4)[keep], np.asarray(scores, np.float64)[keep]
-        order = np.argsort(-scores, kind='stable')
-        boxes, scores = boxes[order], scores[order]
-        tp = np.zeros(len(scores), dtype=bool)
-        gts = gt_boxes.get(img_id)
-        if gts is not None and len(gts):
-            iou = box_iou(boxes, gts)
-            best, best_iou = iou.argmax(axis=1), iou.max(axis=1)
-            taken = np.zeros(len(gts), dtype=bool)
-            # Within one image, the global score order equals the local one, so matching here is exact VOC.
-            for k in range(len(scores)):
-                if best_iou[k] > iou_thr and not taken[best[k]]:
-                    tp[k] = taken[best[k]] = True
-        all_scores.append(scores)
-        all_tp.append(tp)
-    if not all_scores:
-        return np.zeros(0), np.zeros(0, dtype=bool), n_gt
-    scores, tp = np.concatenate(all_scores), np.concatenate(all_tp)
-    order = np.argsort(-scores, kind='stable')
-    return scores[order], tp[order], n_gt
+def _flatten(items: List[tuple], n_fields: int) -> Tuple[np.ndarray, List[np.ndarray]]:
+    """Concatenate per-image ``(boxes, [scores,] labels)``: (image index per row, [boxes, (scores,) labels])."""
+    sizes = np.fromiter((len(np.asarray(it[-1]).reshape(-1)) for it in items), dtype=np.int64, count=len(items))
+    image = np.repeat(np.arange(len(items)), sizes)
+    if not len(items):
+        return image, [np.zeros((0, 4))] + [np.zeros(0)] * (n_fields - 1)
+    fields = [np.concatenate([np.asarray(it[0], np.float64).reshape(-1, 4) for it in items])]
+    fields += [np.concatenate([np.asarray(it[k]).reshape(-1) for it in items]) for k in range(1, n_fields)]
+    return image, fields
+
+
+def _match_sorted(img: np.ndarray, boxes: np.ndarray, gt_img: np.ndarray, gt_boxes: np.ndarray, n_images: int,
+                  iou_thr: float) -> np.ndarray:
+    """True-positive flags of one class's detections, given in VOC order (score descending); ``img`` and
+    ``gt_img`` index images ``0..n_images - 1``."""
+    tp = np.zeros(len(img), dtype=bool)
+    n_gt = np.bincount(gt_img, minlength=n_images)
+    first_gt = np.zeros(n_images, dtype=np.int64)
+    first_gt[gt_img[::-1]] = np.arange(len(gt_img))[::-1]
+    # one ground-truth box: the first detection (in score order) that overlaps it takes it
+    single = n_gt[img] == 1
+    rows = np.flatnonzero(single)
+    hit = rows[box_iou_pairs(boxes[rows], gt_boxes[first_gt[img[rows]]]) > iou_thr]
+    _, first = np.unique(img[hit], return_index=True)
+    tp[hit[first]] = True
+    # several: VOC's greedy rule, image by image (each detection takes its best-overlapping box if still free)
+    for image in np.unique(img[n_gt[img] > 1]):
+        rows = np.flatnonzero(img == image)
+        iou = box_iou(boxes[rows], gt_boxes[gt_img == image])
+        best, best_iou = iou.argmax(axis=1), iou.max(axis=1)
+        taken = np.zeros(iou.shape[1], dtype=bool)
+        for k, row in enumerate(rows):
+            if best_iou[k] > iou_thr and not taken[best[k]]:
+                tp[row] = taken[best[k]] = True
+    return tp
 
 
 def precision_recall(tp: np.ndarray, n_gt: int) -> Tuple[np.ndarray, np.ndarray]:
@@ -106,10 +122,19 @@ def kaggle_map(predictions: Predictions, ground_truth: GroundTruth, iou_thr: flo
     ``{'mAP': float, 'AP': {class_id: AP or nan}, 'n_gt': {class_id: int}, 'pr': {class_id: (precision, recall)}}``.
     """
     gt = add_no_finding_gt(ground_truth)
-    preds = {k: v for k, v in predictions.items() if k in gt}
+    index = {img_id: k for k, img_id in enumerate(gt)}
+    scored = [img_id for img_id in predictions if img_id in index]  # VOC ties: the predictions' order
+    gt_img, (gt_boxes, gt_labels) = _flatten(list(gt.values()), 2)
+    img, (boxes, scores, labels) = _flatten([predictions[i] for i in scored], 3)
+    img = np.array([index[i] for i in scored], dtype=np.int64)[img] if len(scored) else img
+    scores, labels = scores.astype(np.float64), labels.astype(np.int64)
+    order = np.argsort(-scores, kind='stable')  # VOC order; ties in the predictions' order (image, position)
+    img, boxes, scores, labels = img[order], boxes[order], scores[order], labels[order]
     ap, n_gts, curves = {}, {}, {}
     for label in range(num_classes):
-        scores, tp, n_gt = match_class(preds, gt, label, iou_thr)
+        mine, gt_mine = labels == label, gt_labels == label
+        n_gt = int(gt_mine.sum())
+        tp = _match_sorted(img[mine], boxes[mine], gt_img[gt_mine], gt_boxes[gt_mine], len(gt), iou_thr)
         precision, recall = precision_recall(tp, n_gt)
         n_gts[label] = n_gt
         ap[label] = voc_ap(recall, precision) if n_gt else float('nan')

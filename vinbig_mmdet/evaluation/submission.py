@@ -1,16 +1,31 @@
-"""Kaggle submission rows: model output -> original DICOM pixels -> ``class score x_min y_min x_max y_max ...``."""
+"""Kaggle submission rows: model output -> original DICOM pixels -> ``class score x_min y_min x_max y_max ...``.
+
+One parser (:func:`read_submission`, :func:`parse_prediction_string`) serves every tool, and it checks every
+value: finite numbers, an integer class 0..14 (``3.0`` reads as 3, ``3.7`` is an error), a score in [0, 1],
+``x_min < x_max`` and ``y_min < y_max``. A bad value is a :class:`SubmissionError` naming the file and line.
+"""
 import csv
-from typing import Dict, Iterable, Sequence, Tuple
+import itertools
+from typing import Callable, Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
 
 from ..classes import NO_FINDING_ID
+from ..errors import InputError
 from ..io.atomic import atomic_open
+from ..io.csv_reader import read_csv
 from .kaggle_map import NO_FINDING_BOX
 
 Detections = Tuple[np.ndarray, np.ndarray, np.ndarray]  # boxes (N, 4), scores (N,), labels (N,)
 NO_FINDING_MODES = ('1-max', 'empty')
+SCORE_DECIMALS, BOX_DECIMALS = 4, 1  # precision of the written values
+_OBJECT = (f'each object is "class score x_min y_min x_max y_max": an integer class 0..{NO_FINDING_ID}, a score in '
+           f'[0, 1], x_min < x_max and y_min < y_max, in original pixels')
+
+
+class SubmissionError(InputError):
+    """A submission (or probabilities) file that cannot be scored or fused; names the file and line."""
 
 
 def to_original_pixels(boxes: np.ndarray, loaded_hw: Sequence[int], original_wh: Sequence[int]) -> np.ndarray:
@@ -33,7 +48,11 @@ def select_detections(boxes, scores, labels, score_thr: float = 0.0, max_per_img
         raise ValueError(f'no_finding must be one of {NO_FINDING_MODES}, got {no_finding!r}')
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
     scores, labels = np.asarray(scores, np.float64), np.asarray(labels, np.int64)
-    keep = (scores >= score_thr) & (labels != NO_FINDING_ID)
+    # Boxes that would be written with zero width or height (to 0.1 px) can match nothing and would make the
+    # submission invalid; they are dropped with the low scores.
+    written = np.round(boxes, BOX_DECIMALS)
+    has_area = (written[:, 2] > written[:, 0]) & (written[:, 3] > written[:, 1])
+    keep = (scores >= score_thr) & (labels != NO_FINDING_ID) & has_area
     boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
     order = np.argsort(-scores, kind='stable')[:max_per_img]
     boxes, scores, labels = boxes[order], scores[order], labels[order]
@@ -55,34 +74,81 @@ def format_prediction_string(boxes, scores, labels) -> str:
     dropped (so "No finding" reads ``14 1 0 0 1 1``)."""
     parts = []
     for box, s, c in zip(np.asarray(boxes).reshape(-1, 4), scores, labels):
-        parts.append(' '.join([str(int(c)), _compact(s, 4)] + [_compact(v, 1) for v in box]))
+        parts.append(' '.join([str(int(c)), _compact(s, SCORE_DECIMALS)] + [_compact(v, BOX_DECIMALS) for v in box]))
     return ' '.join(parts) if parts else f'{NO_FINDING_ID} 1 0 0 1 1'
 
 
-def parse_prediction_string(text, where: str = '') -> Detections:
-    """Inverse of :func:`format_prediction_string`; an empty string is an image with no prediction."""
-    tokens = str(text).split() if isinstance(text, str) else []
-    if len(tokens) % 6:
-        raise ValueError(f'{where}: PredictionString has {len(tokens)} values, not a multiple of 6 '
-                         f'(class score x_min y_min x_max y_max)')
+def _object_problem(values: np.ndarray) -> str:
+    """What is wrong with one object's 6 values."""
+    c, score, x1, y1, x2, y2 = values
+    if not np.isfinite(values).all():
+        return 'a value that is not a finite number'
+    if c % 1 or not 0 <= c <= NO_FINDING_ID:
+        return f'class {c:g} is not an integer in 0..{NO_FINDING_ID}'
+    if not 0 <= score <= 1:
+        return f'score {score:g} is outside [0, 1]'
+    return f'x_min {x1:g} >= x_max {x2:g}' if not x1 < x2 else f'y_min {y1:g} >= y_max {y2:g}'
+
+
+def _invalid_objects(values: np.ndarray) -> np.ndarray:
+    """Mask of the objects (rows of ``values``, N x 6) that break the rules of the module docstring."""
+    c, score, x1, y1, x2, y2 = values.T
+    ok = np.isfinite(values).all(axis=1) & (c % 1 == 0) & (c >= 0) & (c <= NO_FINDING_ID)
+    ok &= (score >= 0) & (score <= 1) & (x1 < x2) & (y1 < y2)
+    return ~ok
+
+
+def parse_prediction_strings(texts: Sequence[str], where: Callable[[int], str]) -> List[Detections]:
+    """Parse and check many PredictionStrings at once (``where(i)`` names the i-th in messages, e.g. its line).
+
+    An empty string is an image without predictions."""
+    tokens = [t.split() if isinstance(t, str) else [] for t in texts]
+    counts = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    odd = np.flatnonzero(counts % 6)
+    if len(odd):
+        raise SubmissionError(f'{where(odd[0])}: PredictionString has {counts[odd[0]]} values, not a multiple of 6 '
+                              f'({len(odd)} such row(s)); {_OBJECT}')
     try:
-        values = np.array(tokens, dtype=np.float64).reshape(-1, 6)
-    except ValueError as exc:
-        raise ValueError(f'{where}: non-numeric value in PredictionString ({exc})') from exc
-    return values[:, 2:6], values[:, 1], values[:, 0].astype(np.int64)
+        values = np.array(list(itertools.chain.from_iterable(tokens)), dtype=np.float64).reshape(-1, 6)
+    except ValueError:
+        for i, row in enumerate(tokens):
+            try:
+                np.array(row, dtype=np.float64)
+            except ValueError as exc:
+                raise SubmissionError(f'{where(i)}: non-numeric value in PredictionString ({exc}); '
+                                      f'{_OBJECT}') from None
+        raise
+    bad = np.flatnonzero(_invalid_objects(values))
+    per_row = counts // 6
+    if len(bad):
+        first = int(bad[0])
+        row = int(np.searchsorted(np.cumsum(per_row), first, side='right'))
+        obj = first - int(per_row[:row].sum())
+        text = ' '.join(tokens[row][6 * obj:6 * obj + 6])
+        raise SubmissionError(f'{where(row)}: object {obj + 1} ("{text}"): {_object_problem(values[first])} '
+                              f'({len(bad)} invalid object(s) in the file); {_OBJECT}')
+    return [(v[:, 2:6], v[:, 1], v[:, 0].astype(np.int64))
+            for v in np.split(values, np.cumsum(per_row)[:-1])] if len(texts) else []
+
+
+def parse_prediction_string(text, where: str = 'PredictionString') -> Detections:
+    """Inverse of :func:`format_prediction_string`, with the checks of the module docstring."""
+    return parse_prediction_strings([text], lambda i: where)[0]
 
 
 def read_submission(path: str) -> Dict[str, Detections]:
-    df = pd.read_csv(path, dtype={'image_id': str, 'PredictionString': str}, keep_default_na=False)
-    missing = {'image_id', 'PredictionString'} - set(df.columns)
-    if missing:
-        raise ValueError(f'{path}: missing column(s) {sorted(missing)}; expected image_id,PredictionString')
-    dup = df['image_id'].duplicated()
-    if dup.any():
-        lines = (np.nonzero(dup.to_numpy())[0] + 2)[:5].tolist()
-        raise ValueError(f'{path}: image_id repeated on line(s) {lines}')
-    return {img_id: parse_prediction_string(s, f'{path} line {n + 2}')
-            for n, (img_id, s) in enumerate(zip(df['image_id'], df['PredictionString']))}
+    """image_id -> detections of a submission CSV (``image_id,PredictionString``); every value checked."""
+    df = read_csv(path, ['image_id', 'PredictionString'], dtype={'image_id': str, 'PredictionString': str},
+                  keep_default_na=False, expected='a Kaggle submission: image_id,PredictionString')
+    lines = df['line'].to_numpy()
+    empty_id = np.flatnonzero(df['image_id'].str.strip().to_numpy() == '')
+    if len(empty_id):
+        raise SubmissionError(f'{path} line {lines[empty_id[0]]}: empty image_id')
+    dup = np.flatnonzero(df['image_id'].duplicated().to_numpy())
+    if len(dup):
+        raise SubmissionError(f'{path}: image_id repeated on line(s) {lines[dup][:5].tolist()}; one row per image')
+    dets = parse_prediction_strings(df['PredictionString'].tolist(), lambda i: f'{path} line {lines[i]}')
+    return dict(zip(df['image_id'], dets))
 
 
 def write_submission(path: str, rows: Iterable[Tuple[str, str]]) -> int:
@@ -100,19 +166,17 @@ def write_submission(path: str, rows: Iterable[Tuple[str, str]]) -> int:
 def read_abnormal_probabilities(path: str) -> Dict[str, float]:
     """image_id -> probability that the image is abnormal, from a CSV of image_id and one probability column
     (named prob, probability, p_abnormal or target, or the only other column)."""
-    df = pd.read_csv(path, dtype={'image_id': str})
-    if 'image_id' not in df.columns:
-        raise ValueError(f'{path}: no image_id column')
+    df = read_csv(path, ['image_id'], dtype={'image_id': str}, expected='image_id,prob')
     named = [c for c in ('prob', 'probability', 'p_abnormal', 'target') if c in df.columns]
-    others = [c for c in df.columns if c != 'image_id']
+    others = [c for c in df.columns if c not in ('image_id', 'line')]
     column = named[0] if named else (others[0] if len(others) == 1 else None)
     if column is None:
-        raise ValueError(f'{path}: cannot tell the probability column among {others}; name it "prob"')
+        raise SubmissionError(f'{path}: cannot tell the probability column among {others}; name it "prob"')
     p = pd.to_numeric(df[column], errors='coerce')
-    bad = p.isna() | (p < 0) | (p > 1)
+    bad = (p.isna() | (p < 0) | (p > 1)).to_numpy()
     if bad.any():
-        raise ValueError(f'{path}: {int(bad.sum())} probabilities missing or outside [0, 1], at line(s) '
-                         f'{(np.nonzero(bad.to_numpy())[0] + 2)[:5].tolist()}')
+        raise SubmissionError(f'{path}: {int(bad.sum())} probabilities missing or outside [0, 1], at line(s) '
+                              f'{df["line"].to_numpy()[bad][:5].tolist()}')
     return dict(zip(df['image_id'], p.astype(float)))
 
 
@@ -140,5 +204,6 @@ def filter_submission(rows: Dict[str, Detections], probabilities: Dict[str, floa
     """Apply :func:`two_class_filter` to every image; every image needs a probability."""
     missing = [i for i in rows if i not in probabilities]
     if missing:
-        raise ValueError(f'{where}: no abnormality probability for {len(missing)} image(s), e.g. {missing[:5]}')
+        raise SubmissionError(f'{where}: no abnormality probability for {len(missing)} image(s), e.g. '
+                              f'{missing[:5]}')
     return {i: two_class_filter(det, probabilities[i], low, high) for i, det in rows.items()}

@@ -18,6 +18,21 @@ def _fsync_folder(folder: str) -> None:
         pass
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux allows (os.umask can only set it, and setting
+    it back and forth races with other threads creating files)."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def durable_replace(tmp: str, final: str, fsync: bool = True) -> None:
     """Rename a finished ``tmp`` to ``final`` (atomic on POSIX), flushing file and folder entry to disk first."""
     if fsync:
@@ -39,6 +54,7 @@ def atomic_open(path: str, mode: str = 'wb', fsync: bool = True) -> Iterator[IO]
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=folder)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes 0600; the final file gets open()'s usual mode
         with os.fdopen(fd, mode, **({} if 'b' in mode else dict(newline=''))) as f:
             yield f
         durable_replace(tmp, path, fsync)

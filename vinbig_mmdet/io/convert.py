@@ -1,25 +1,34 @@
 """DICOM folder -> PNG folder + metadata CSV, in parallel, resumable, never stopped by a bad file.
 
 Output in ``out``: ``<image_id>.png`` (image_id = the DICOM file's stem), ``meta.csv`` (image_id, width, height in
-original pixels, png_width, png_height, photometric_interpretation, transfer_syntax, rows, columns, bits_stored)
-and ``failures.csv`` (image_id, path, reason) when something failed. Every file is written under a temporary name
-and renamed, so a killed run leaves no broken PNG or CSV under a final name; a rerun skips finished images.
+original pixels, png_width, png_height, photometric_interpretation, transfer_syntax, rows, columns, bits_stored),
+``failures.csv`` (image_id, path, reason) when something failed, and ``conversion.json`` (size, keep_aspect,
+bit_depth: what the PNGs were made with). Every file is written under a temporary name and renamed, so a killed
+run leaves no broken PNG or CSV under a final name; a rerun skips finished images. A rerun with other parameters
+is refused (or, with ``overwrite``, converts everything again): the folder never mixes two kinds of PNG. A worker
+that dies records its file as failed and the run goes on (:mod:`vinbig_mmdet.io.parallel`).
 """
+import json
 import os
 import os.path as osp
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import closing
 from typing import Dict, List, Optional, Tuple
 
 import cv2
+import numpy as np
 import pandas as pd
 from PIL import Image
 
+from ..errors import InputError
 from .atomic import atomic_open
+from .csv_reader import read_csv
 from .dicom import DICOM_SUFFIXES, ImageReadError, read_dicom_header, read_dicom_with_header
+from .parallel import map_files
 
 META_FILE = 'meta.csv'
 FAILURES_FILE = 'failures.csv'
+PARAMS_FILE = 'conversion.json'
 META_COLUMNS = ['image_id', 'width', 'height', 'png_width', 'png_height', 'photometric_interpretation',
                 'transfer_syntax', 'rows', 'columns', 'bits_stored']
 _SAVE_EVERY = 200  # rows between metadata checkpoints
@@ -59,23 +68,28 @@ def convert_one(src: str, out_dir: str, size: int = 1024, keep_aspect: bool = Fa
                 bits_stored=header['bits_stored'])
 
 
-def _recover_row(src: str, png: str) -> Dict[str, object]:
-    """Metadata of a PNG finished by an earlier, killed run: header read only, no decoding."""
-    header = read_dicom_header(src)
+def _png_params(png: str) -> Tuple[Tuple[int, int], int]:
+    """(width, height) and bit depth of a PNG, from its header."""
     with Image.open(png) as im:
-        pw, ph = im.size
+        return im.size, 16 if im.mode in ('I', 'I;16', 'I;16B') else 8
+
+
+def _recover_row(src: str, png: str, params: Dict[str, object]) -> Optional[Dict[str, object]]:
+    """Metadata of a PNG finished by an earlier, killed run (header read only, no decoding); None if the PNG
+    was not made with ``params``."""
+    header = read_dicom_header(src)
+    (pw, ph), bits = _png_params(png)
+    if (pw, ph) != target_size(header['columns'], header['rows'], params['size'], params['keep_aspect']) or \
+            bits != params['bit_depth']:
+        return None
     return dict(image_id=osp.splitext(osp.basename(src))[0], width=header['columns'], height=header['rows'],
                 png_width=pw, png_height=ph, photometric_interpretation=header['photometric_interpretation'],
                 transfer_syntax=header['transfer_syntax'], rows=header['rows'], columns=header['columns'],
                 bits_stored=header['bits_stored'])
 
 
-def _safe_convert(args) -> Tuple[str, Optional[Dict[str, object]], Optional[str]]:
-    src = args[0]
-    try:
-        return src, convert_one(*args), None
-    except Exception as exc:  # noqa: BLE001  (a bad file must never stop the run; the reason is recorded)
-        return src, None, f'{type(exc).__name__}: {exc}'
+def _convert_task(args) -> Dict[str, object]:
+    return convert_one(*args)
 
 
 def list_dicoms(src_dir: str) -> List[str]:
@@ -84,29 +98,89 @@ def list_dicoms(src_dir: str) -> List[str]:
     return sorted(osp.join(src_dir, f) for f in os.listdir(src_dir) if f.lower().endswith(DICOM_SUFFIXES))
 
 
-def convert_folder(src_dir: str, out_dir: str, size: int = 1024, keep_aspect: bool = False, bit_depth: int = 8,
-                   workers: Optional[int] = None, progress: bool = True) -> Dict[str, object]:
-    """Convert every DICOM of ``src_dir``; see the module docstring. Returns a summary dict."""
-    start = time.time()
+def describe_params(params: Dict[str, object]) -> str:
+    """The prepare_data.py flags that ``params`` stand for."""
+    layout = {True: ' --keep-aspect', False: ' (square)'}.get(params['keep_aspect'],
+                                                               ' (PNG sizes of no single --size/--keep-aspect)')
+    return f'--size {params["size"]} --bit-depth {params["bit_depth"]}{layout}'
+
+
+def _params_of_folder(out_dir: str, meta_path: str) -> Optional[Dict[str, object]]:
+    """What an earlier run made the folder with: its record, or for a folder without one (written before the
+    record existed) what meta.csv and a PNG show. None for a folder without output."""
+    record = osp.join(out_dir, PARAMS_FILE)
+    if osp.isfile(record):
+        try:
+            with open(record) as f:
+                made = json.load(f)
+            return {k: made[k] for k in ('size', 'keep_aspect', 'bit_depth')}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(f'{record}: unreadable record of the conversion parameters ({exc}); rerun with '
+                             f'--overwrite to convert every image again') from None
+    if not osp.isfile(meta_path):
+        return None
+    meta = read_csv(meta_path, META_COLUMNS, dtype={'image_id': str}, allow_empty=True)
+    if not len(meta):
+        return None
+    first = meta.iloc[0]
+    png = osp.join(out_dir, f'{first["image_id"]}.png')
+    bits = _png_params(png)[1] if osp.isfile(png) else 8
+    longest = int(max(first['png_width'], first['png_height']))
+    for keep_aspect in (False, True):
+        sizes = np.array([target_size(int(w), int(h), longest, keep_aspect)
+                          for w, h in zip(meta['width'], meta['height'])]).reshape(-1, 2)
+        if (sizes == meta[['png_width', 'png_height']].to_numpy()).all():
+            return dict(size=longest, keep_aspect=keep_aspect, bit_depth=bits)
+    return dict(size=longest, keep_aspect=None, bit_depth=bits)
+
+
+def _prepare_folder(out_dir: str, sources: List[str], params: Dict[str, object], overwrite: bool) -> None:
+    """Refuse a folder made with other parameters (or, with ``overwrite``, empty it of earlier output), then
+    record ``params``."""
     os.makedirs(out_dir, exist_ok=True)
     for stale in (f for f in os.listdir(out_dir) if f.startswith('.') and f.endswith('.tmp')):
         os.remove(osp.join(out_dir, stale))  # left by a killed run
+    made = _params_of_folder(out_dir, osp.join(out_dir, META_FILE))
+    if made is not None and made != params:
+        if not overwrite:
+            raise InputError(f'{out_dir} holds PNGs made with {describe_params(made)}, but this run asks for '
+                             f'{describe_params(params)}. Use another --out folder, or add --overwrite to convert '
+                             f'every image again with the new settings')
+        stems = {osp.splitext(osp.basename(src))[0] for src in sources}
+        for name in os.listdir(out_dir):
+            if name in (META_FILE, FAILURES_FILE, PARAMS_FILE) or (name.endswith('.png') and name[:-4] in stems):
+                os.remove(osp.join(out_dir, name))
+    if made != params or not osp.isfile(osp.join(out_dir, PARAMS_FILE)):
+        with atomic_open(osp.join(out_dir, PARAMS_FILE), 'w') as f:
+            json.dump(params, f)
+
+
+def convert_folder(src_dir: str, out_dir: str, size: int = 1024, keep_aspect: bool = False, bit_depth: int = 8,
+                   workers: Optional[int] = None, progress: bool = True,
+                   overwrite: bool = False) -> Dict[str, object]:
+    """Convert every DICOM of ``src_dir``; see the module docstring. Returns a summary dict."""
+    start = time.time()
     sources = list_dicoms(src_dir)
+    params = dict(size=size, keep_aspect=keep_aspect, bit_depth=bit_depth)
+    _prepare_folder(out_dir, sources, params, overwrite)
     meta_path = osp.join(out_dir, META_FILE)
     rows: Dict[str, Dict[str, object]] = {}
     if osp.isfile(meta_path):
-        rows = {r['image_id']: r for r in pd.read_csv(meta_path, dtype={'image_id': str}).to_dict('records')}
+        meta = read_csv(meta_path, META_COLUMNS, dtype={'image_id': str}, allow_empty=True)
+        rows = {r['image_id']: r for r in meta[META_COLUMNS].to_dict('records')}
     todo, recovered = [], 0
     for src in sources:
         image_id = osp.splitext(osp.basename(src))[0]
         png = osp.join(out_dir, image_id + '.png')
         if osp.isfile(png) and image_id not in rows:
             try:
-                rows[image_id] = _recover_row(src, png)
+                row = _recover_row(src, png, params)
+            except Exception:  # noqa: BLE001  (unreadable leftover: convert again)
+                row = None
+            if row is not None:
+                rows[image_id] = row
                 recovered += 1
                 continue
-            except Exception:  # noqa: BLE001  (unreadable leftover: convert again)
-                pass
         if not (osp.isfile(png) and image_id in rows):
             todo.append(src)
     skipped = len(sources) - len(todo)
@@ -116,25 +190,22 @@ def convert_folder(src_dir: str, out_dir: str, size: int = 1024, keep_aspect: bo
                          meta_path)
 
     failures: List[Dict[str, str]] = []
-    workers = workers or os.cpu_count() or 1
     bar = None
     if progress:
         from tqdm import tqdm
         bar = tqdm(total=len(todo), desc='DICOM -> PNG', unit='img')
-    with ProcessPoolExecutor(workers) as pool:
-        # at most 2 tasks in flight per worker: memory stays bounded by the number of workers
-        pending, queue, done = set(), iter(todo), 0
-        for src in queue:
-            pending.add(pool.submit(_safe_convert, (src, out_dir, size, keep_aspect, bit_depth)))
-            if len(pending) < 2 * workers:
-                continue
-            finished = next(as_completed(pending))
-            pending.remove(finished)
-            done += _collect(finished.result(), rows, failures, bar)
+    tasks = [(src, out_dir, size, keep_aspect, bit_depth) for src in todo]
+    with closing(map_files(_convert_task, tasks, workers or os.cpu_count() or 1)) as outcomes:
+        for done, (task, row, reason) in enumerate(outcomes, 1):
+            if row is not None:
+                rows[row['image_id']] = row
+            else:
+                failures.append(dict(image_id=osp.splitext(osp.basename(task[0]))[0], path=task[0], reason=reason))
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(failed=len(failures))
             if done % _SAVE_EVERY == 0:
                 save_meta()
-        for finished in as_completed(pending):
-            _collect(finished.result(), rows, failures, bar)
     if bar is not None:
         bar.close()
     save_meta()
@@ -146,15 +217,3 @@ def convert_folder(src_dir: str, out_dir: str, size: int = 1024, keep_aspect: bo
     return dict(total=len(sources), converted=len(todo) - len(failures), skipped=skipped, recovered=recovered,
                 failed=len(failures), seconds=time.time() - start, meta=meta_path,
                 failures=failures_path if failures else None)
-
-
-def _collect(result, rows, failures, bar) -> int:
-    src, row, reason = result
-    if row is not None:
-        rows[row['image_id']] = row
-    else:
-        failures.append(dict(image_id=osp.splitext(osp.basename(src))[0], path=src, reason=reason))
-    if bar is not None:
-        bar.update(1)
-        bar.set_postfix(failed=len(failures))
-    return 1

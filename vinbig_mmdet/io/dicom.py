@@ -6,11 +6,16 @@ notebooks do. The chain is a pointwise function of the stored value, so it is ev
 stored value (at most 65,536 of them) with pydicom's own functions, and the full-size image goes through one
 table lookup. That is exact (same semantics as applying pydicom to the whole array) and far cheaper than the
 usual float64 passes over a 3000 x 2500 image.
+
+The work is bounded by the number of pixels, whatever the file declares: a table indexed by value is built only
+when the value range is no larger than the image (or 65,536); wider ranges (32-bit data) map the distinct values
+present instead. Running out of memory is a :class:`DicomReadError` naming the file, like any other read failure.
 """
 import os
+import re
 import warnings
 from pathlib import Path
-from typing import Dict, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import cv2
 import numpy as np
@@ -27,10 +32,23 @@ PathLike = Union[str, os.PathLike]
 DICOM_SUFFIXES = ('.dicom', '.dcm', '.dic')
 
 
-class ImageReadError(InputError):
-    """A file that cannot be turned into an image; the message starts with the file's path."""
+#: A value table larger than this is only built for images with at least as many pixels.
+_MAX_SMALL_TABLE = 1 << 16
 
-    def __init__(self, path: PathLike, reason: str):
+
+class ImageReadError(InputError):
+    """A file that cannot be turned into an image; the message starts with the file's path.
+
+    Re-raisable with one argument: torch's DataLoader re-raises a worker's exception as
+    ``type(exc)(text with the worker's traceback)``; that text is reduced to the original message again.
+    """
+
+    def __init__(self, path: PathLike, reason: Optional[str] = None):
+        if reason is None:
+            text = str(path)
+            # the worker's traceback ends with "<module>.<ClassName>: <original message>"
+            message = re.split(rf'\n(?:[\w.]+\.)?{type(self).__name__}: ', text)[-1].strip()
+            path, _, reason = message.partition(': ')
         self.path = str(path)
         self.reason = reason
         super().__init__(f'{path}: {reason}')
@@ -101,14 +119,15 @@ def _stored_pixels(ds: pydicom.Dataset, path: PathLike) -> np.ndarray:
     return pixels
 
 
-def display_lut(ds: pydicom.Dataset, lo: int, hi: int, voi_lut: bool = True) -> np.ndarray:
-    """Display value (float64, before stretching) of every stored value ``lo..hi``, by pydicom's own rules."""
-    values = np.arange(lo, hi + 1, dtype=np.int64)
-    # pydicom chooses LUT handling from the array dtype; give it the stored dtype.
-    dtype = np.int16 if int(ds.get('PixelRepresentation', 0)) else np.uint16
-    if int(ds.get('BitsAllocated', 16)) == 8:
-        dtype = np.int8 if dtype == np.int16 else np.uint8
-    mapped = apply_modality_lut(values.astype(dtype), ds)
+def _stored_dtype(ds: pydicom.Dataset) -> np.dtype:
+    """The dtype pydicom gives the stored values (it chooses LUT handling from it)."""
+    size = {8: 1, 16: 2, 32: 4}.get(int(ds.get('BitsAllocated', 16)), 8)
+    return np.dtype(f'{"i" if int(ds.get("PixelRepresentation", 0)) else "u"}{size}')
+
+
+def display_values(ds: pydicom.Dataset, values: np.ndarray, voi_lut: bool = True) -> np.ndarray:
+    """Display value (float64, before stretching) of each stored value in ``values``, by pydicom's own rules."""
+    mapped = apply_modality_lut(np.asarray(values).astype(_stored_dtype(ds)), ds)
     if voi_lut:
         mapped = apply_voi_lut(mapped, ds)
     return np.asarray(mapped, dtype=np.float64)
@@ -123,9 +142,14 @@ def to_uint(ds: pydicom.Dataset, pixels: np.ndarray, bit_depth: int = 8, voi_lut
         lo, hi = (int(v) for v in cv2.minMaxLoc(pixels)[:2])  # one pass, vs two for numpy min + max
     else:
         lo, hi = int(pixels.min()), int(pixels.max())
-    mapped = display_lut(ds, lo, hi, voi_lut)
-    if np.all(np.diff(mapped) >= 0) or np.all(np.diff(mapped) <= 0):
-        present = mapped[[0, -1]]  # monotonic: the extremes come from the stored min and max, both present
+    by_value = hi - lo < max(pixels.size, _MAX_SMALL_TABLE)
+    if by_value:  # a table over the value range, no larger than the image
+        values, inverse = np.arange(lo, hi + 1, dtype=np.int64), None
+    else:  # a wide range (32-bit data): the distinct values present, at most one per pixel
+        values, inverse = np.unique(pixels, return_inverse=True)
+    mapped = display_values(ds, values, voi_lut)
+    if inverse is not None or np.all(np.diff(mapped) >= 0) or np.all(np.diff(mapped) <= 0):
+        present = mapped[[0, -1]] if inverse is None else mapped  # monotonic: extremes at the stored min and max
     else:
         present = mapped[np.bincount((pixels.ravel().astype(np.int64) - lo), minlength=hi - lo + 1) > 0]
     vmin, vmax = float(present.min()), float(present.max())
@@ -134,11 +158,13 @@ def to_uint(ds: pydicom.Dataset, pixels: np.ndarray, bit_depth: int = 8, voi_lut
         scaled = 1.0 - scaled  # MONOCHROME1: low values are white
     out_max = 255 if bit_depth == 8 else 65535
     table = np.rint(scaled * out_max).astype(np.uint8 if bit_depth == 8 else np.uint16)
+    if inverse is not None:
+        return table[inverse].reshape(pixels.shape)
     if pixels.dtype in (np.uint8, np.uint16) and lo >= 0:
         if lo > 0:  # index by the stored value itself: one gather pass, no offset pass
             table = np.concatenate([np.zeros(lo, table.dtype), table])
         return table[pixels]
-    return table[pixels.astype(np.int32) - lo]
+    return table[pixels.astype(np.int32 if pixels.dtype.itemsize <= 2 else np.int64) - lo]
 
 
 def read_dicom(path: PathLike, bit_depth: int = 8, voi_lut: bool = True) -> np.ndarray:
@@ -156,10 +182,14 @@ def read_dicom_with_header(path: PathLike, bit_depth: int = 8,
     """:func:`read_dicom` and :func:`read_dicom_header` from one parse of the file."""
     ds = read_dicom_dataset(path)
     header = header_of(ds, path)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', UserWarning)  # pydicom's chatter about VR/length fixes
-        pixels = _stored_pixels(ds, path)
-    return to_uint(ds, pixels, bit_depth, voi_lut, path), header
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', UserWarning)  # pydicom's chatter about VR/length fixes
+            pixels = _stored_pixels(ds, path)
+        return to_uint(ds, pixels, bit_depth, voi_lut, path), header
+    except MemoryError:
+        raise DicomReadError(path, f'out of memory decoding {header["columns"]} x {header["rows"]} pixels of '
+                             f'{header["bits_stored"]} bits; free memory or use fewer workers') from None
 
 
 def read_image(path: PathLike, bit_depth: int = 8) -> np.ndarray:
