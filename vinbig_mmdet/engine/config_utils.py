@@ -7,6 +7,7 @@ from typing import Iterator, List, Optional, Sequence
 from mmengine.config import Config, ConfigDict
 
 from ..errors import InputError
+from .distributed import adapt_to_cpu_distributed  # noqa: F401  (tools/test.py imports it from here)
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -232,15 +233,6 @@ def enable_tta(cfg: Config, scales=None, iou_thr: float = 0.55) -> None:
     max_per_img = cfg.model.get('test_cfg', {}).get('rcnn', {}).get('max_per_img', 100)
     cfg.model = ConfigDict(type='VinBigTTAModel', module=cfg.model,
                            tta_cfg=dict(iou_thr=iou_thr, skip_box_thr=0.0, max_per_img=max_per_img))
-
-
-def adapt_to_cpu_distributed(cfg: Config) -> None:
-    """Several processes without GPUs: the gloo backend, and DDP without device ids."""
-    import torch
-    if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
-        return
-    cfg.env_cfg.dist_cfg = dict(backend='gloo')
-    cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False)
 
 
 def enable_tensorboard(cfg: Config) -> None:
