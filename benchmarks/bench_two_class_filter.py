@@ -19,7 +19,6 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 DETECTOR = 'configs/vinbig_faster_rcnn_demo.py'
 CLASSIFIER = 'configs/abnormality-classifier_r18_demo.py'
 

@@ -2,16 +2,14 @@
 import argparse
 import os
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.engine.config_utils import set_data_root  # noqa: E402
+from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.engine.config_utils import set_data_root
 
 
 def parse_args():
