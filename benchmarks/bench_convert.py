@@ -9,6 +9,7 @@ import tempfile
 import time
 
 from bench_dicom import make_files
+
 from vinbig_mmdet.io.convert import convert_folder
 
 

@@ -35,6 +35,7 @@ def mmdet_step(size, n):
     from mmdet.utils import register_all_modules
     from mmengine.config import Config
     from mmengine.structures import InstanceData
+
     import vinbig_mmdet  # noqa: F401
     register_all_modules()
     cfg = Config.fromfile(CONFIG)

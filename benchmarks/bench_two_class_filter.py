@@ -50,6 +50,7 @@ def main():
     args = parser.parse_args()
     import numpy as np
     import pandas as pd
+
     from vinbig_mmdet.datasets.annotations import read_annotations
     from vinbig_mmdet.datasets.folds import make_folds
     from vinbig_mmdet.demo.synth import make_demo_dataset

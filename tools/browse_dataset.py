@@ -33,10 +33,10 @@ def main():
     if args.data_path:
         set_data_root(cfg, args.data_path)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
-    import vinbig_mmdet  # noqa: F401
     from mmdet.registry import DATASETS
     from tqdm import tqdm
 
+    import vinbig_mmdet  # noqa: F401
     from vinbig_mmdet.analysis.browse import draw_sample
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     indices = [i for i in range(len(dataset)) if args.all or dataset.get_data_info(i)['instances']][:args.n]

@@ -13,8 +13,7 @@ from vinbig_mmdet.cli import run_tool
 from vinbig_mmdet.datasets.annotations import read_annotations
 from vinbig_mmdet.datasets.folds import make_folds
 from vinbig_mmdet.demo.synth import make_demo_dataset
-from vinbig_mmdet.evaluation import (format_ap_table, kaggle_map, no_finding_baseline,
-                                     read_submission)
+from vinbig_mmdet.evaluation import format_ap_table, kaggle_map, no_finding_baseline, read_submission
 from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

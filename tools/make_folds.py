@@ -3,8 +3,8 @@ import argparse
 
 import pandas as pd
 
-from vinbig_mmdet.cli import run_tool
 from vinbig_mmdet.classes import ALL_CLASSES
+from vinbig_mmdet.cli import run_tool
 from vinbig_mmdet.datasets.annotations import read_annotations
 from vinbig_mmdet.datasets.folds import fold_class_counts, make_folds
 from vinbig_mmdet.datasets.vinbig import GET_DATA

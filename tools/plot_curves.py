@@ -2,8 +2,8 @@
 import argparse
 import os.path as osp
 
-from vinbig_mmdet.cli import run_tool
 from vinbig_mmdet.analysis.curves import plot_curves
+from vinbig_mmdet.cli import run_tool
 
 
 def main():

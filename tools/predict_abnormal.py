@@ -9,9 +9,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from vinbig_mmdet.cli import run_tool
-from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, check_data_root, load_config,
-                                              use_val_split_for_test)
-from vinbig_mmdet.engine.distributed import process_group_teardown
+from vinbig_mmdet.engine.config_utils import check_data_root, load_config, use_val_split_for_test
+from vinbig_mmdet.engine.distributed import adapt_to_cpu_distributed, process_group_teardown
 from vinbig_mmdet.errors import InputError
 
 

@@ -7,7 +7,6 @@ import time
 from mmengine.config import DictAction  # imports no torch: --device must take effect before torch is imported
 
 
-
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a VinBigData detector')
     parser.add_argument('config', help='train config file path')
@@ -56,9 +55,15 @@ def main(args):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
-    from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, apply_train_shortcuts,
-                                                  check_data_root, check_device, enable_tensorboard, load_config,
-                                                  set_meta_file)
+    from vinbig_mmdet.engine.config_utils import (
+        apply_train_shortcuts,
+        check_data_root,
+        check_device,
+        enable_tensorboard,
+        load_config,
+        set_meta_file,
+    )
+    from vinbig_mmdet.engine.distributed import adapt_to_cpu_distributed
     from vinbig_mmdet.engine.summary import train_summary
 
     device = check_device(args.device, args.launcher)

@@ -1,8 +1,7 @@
 """The runner's checkpoint safety pieces and its resume, in-process (its hooks: tests/engine/hooks)."""
+import logging
 import os
 import zipfile
-
-import logging
 
 import pytest
 import torch

@@ -11,8 +11,14 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from ..io.atomic import durable_replace
-from .checkpoint import (HEAD_REPLACEMENT, CheckpointError, is_complete_checkpoint, load_weights, newest_checkpoint,
-                         read_checkpoint)
+from .checkpoint import (
+    HEAD_REPLACEMENT,
+    CheckpointError,
+    is_complete_checkpoint,
+    load_weights,
+    newest_checkpoint,
+    read_checkpoint,
+)
 from .distributed import init_cpu_process_group
 from .hooks import with_overlap_check
 
