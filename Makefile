@@ -15,7 +15,7 @@ COMPAT_TORCH ?= 2.11.0
 COMPAT_TORCHVISION ?= 0.26.0
 COMPAT_FIND_LINKS ?= $(wildcard ../shared/wheels-gpu)
 
-.PHONY: install install-compat demo test test-compat clean chromium
+.PHONY: install install-compat demo lint test test-compat clean chromium
 
 install: $(VENV)/.installed
 
@@ -33,7 +33,11 @@ $(COMPAT_VENV)/.installed: pyproject.toml tools/install.sh
 demo: install
 	$(PY) tools/demo.py
 
-test: install
+# The lint (ruff; rules in pyproject.toml, as MMYOLO's pre-commit: pyflakes, pycodestyle, isort, 120 columns).
+lint: install
+	$(PY) -m ruff check .
+
+test: install lint
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || $(MAKE) --no-print-directory chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 

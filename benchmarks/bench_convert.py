@@ -5,13 +5,12 @@
 import argparse
 import os
 import resource
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks.bench_dicom import make_files  # noqa: E402
-from vinbig_mmdet.io.convert import convert_folder  # noqa: E402
+from bench_dicom import make_files
+
+from vinbig_mmdet.io.convert import convert_folder
 
 
 def main():

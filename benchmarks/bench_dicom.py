@@ -9,20 +9,18 @@ values) -> resize. Raw decoder: pydicom's pixel_array alone (the floor for JPEG 
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import pydicom  # noqa: E402
-from pydicom.pixels import apply_voi_lut  # noqa: E402
+import cv2
+import numpy as np
+import pydicom
+from pydicom.pixels import apply_voi_lut
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from vinbig_mmdet.demo.dicom_writer import write_dicom  # noqa: E402
-from vinbig_mmdet.demo.synth import SynthImage, render_image  # noqa: E402
-from vinbig_mmdet.io import read_dicom  # noqa: E402
+from vinbig_mmdet.demo.dicom_writer import write_dicom
+from vinbig_mmdet.demo.synth import SynthImage, render_image
+from vinbig_mmdet.io import read_dicom
 
 cv2.setNumThreads(1)
 

@@ -11,7 +11,6 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 
 def main():
@@ -21,6 +20,7 @@ def main():
     parser.add_argument('--work-dir', default=os.path.join(ROOT, 'work_dirs', 'bench_learning'))
     args = parser.parse_args()
     import pandas as pd
+
     from vinbig_mmdet.analysis.curves import read_scalars
     from vinbig_mmdet.evaluation import no_finding_baseline
     from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv

@@ -5,13 +5,11 @@ with the demo config's pipeline and workers, next to the demo's training step ti
 """
 import argparse
 import os
-import sys
 import tempfile
 import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -35,12 +33,13 @@ def main():
     parser.add_argument('--data', default=os.path.join(ROOT, 'data', 'demo'))
     parser.add_argument('--batches', type=int, default=10)
     args = parser.parse_args()
+    from bench_train_step import mmdet_step, time_steps
     from mmdet.utils import register_all_modules
     from mmengine.config import Config
+
     import vinbig_mmdet  # noqa: F401
     from vinbig_mmdet.engine.config_utils import set_data_root
     from vinbig_mmdet.io.convert import convert_folder
-    from benchmarks.bench_train_step import mmdet_step, time_steps
     register_all_modules()
     cfg = Config.fromfile(os.path.join(ROOT, 'configs', 'vinbig_faster_rcnn_demo.py'))
     set_data_root(cfg, args.data)

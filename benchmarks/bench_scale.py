@@ -29,7 +29,6 @@ import numpy as np
 import pandas as pd
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 # STACK.md: images with the class, median box w x h, median centre x, y (original pixels, images ~2,500 px)
 CLASS_STATS = {

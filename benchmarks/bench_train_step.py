@@ -13,12 +13,10 @@ handles denormals 10-20x slower: left alone this makes torchvision look 5x slowe
 import argparse
 import os
 import statistics
-import sys
 import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs',
                       'vinbig_faster_rcnn.py')
 
@@ -37,6 +35,7 @@ def mmdet_step(size, n):
     from mmdet.utils import register_all_modules
     from mmengine.config import Config
     from mmengine.structures import InstanceData
+
     import vinbig_mmdet  # noqa: F401
     register_all_modules()
     cfg = Config.fromfile(CONFIG)

@@ -19,7 +19,6 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 DETECTOR = 'configs/vinbig_faster_rcnn_demo.py'
 CLASSIFIER = 'configs/abnormality-classifier_r18_demo.py'
 
@@ -51,6 +50,7 @@ def main():
     args = parser.parse_args()
     import numpy as np
     import pandas as pd
+
     from vinbig_mmdet.datasets.annotations import read_annotations
     from vinbig_mmdet.datasets.folds import make_folds
     from vinbig_mmdet.demo.synth import make_demo_dataset

@@ -9,6 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# The tools the tests run as subprocesses import this checkout's package too, whichever one is installed editable.
+os.environ['PYTHONPATH'] = os.pathsep.join([str(ROOT)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep)
+                                                          if p and Path(p).resolve() != ROOT])
 
 from mmdet.utils import register_all_modules  # noqa: E402
 

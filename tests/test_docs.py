@@ -83,7 +83,7 @@ def forwarded_tool(script: str) -> str:
 # Run in a subprocess: imports each script and stops its argparse parser at parse time (nothing runs), then prints
 # every option string with its choices.
 _READ_PARSERS = r'''
-import argparse, json, runpy, sys
+import argparse, json, os, runpy, sys
 class Stop(Exception):
     pass
 def stop(parser, *args, **kwargs):
@@ -92,6 +92,7 @@ argparse.ArgumentParser.parse_known_args = stop
 out = {}
 for script in sys.argv[1:]:
     sys.argv = [script, '--help']
+    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # as `python script` does
     try:
         runpy.run_path(script, run_name='__main__')
         out[script] = {'error': 'finished without parsing arguments with argparse'}

@@ -1,15 +1,12 @@
 # Class counts, boxes per image, box sizes and radiologist agreement of a train.csv, as a table and plots.
 import argparse
 import os
-import os.path as osp
-import sys
 
 import pandas as pd
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.analysis.annotations import boxes_per_image, class_table, has_readers, save_plots  # noqa: E402,E501
-from vinbig_mmdet.datasets.annotations import RepairLog, read_annotations  # noqa: E402
+from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.analysis.annotations import boxes_per_image, class_table, has_readers, save_plots  # noqa: E501
+from vinbig_mmdet.datasets.annotations import RepairLog, read_annotations
 
 
 def parse_args():

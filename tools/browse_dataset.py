@@ -2,16 +2,14 @@
 import argparse
 import os
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.engine.config_utils import set_data_root  # noqa: E402
+from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.engine.config_utils import set_data_root
 
 
 def parse_args():
@@ -35,10 +33,10 @@ def main():
     if args.data_path:
         set_data_root(cfg, args.data_path)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
-    import vinbig_mmdet  # noqa: F401
     from mmdet.registry import DATASETS
     from tqdm import tqdm
 
+    import vinbig_mmdet  # noqa: F401
     from vinbig_mmdet.analysis.browse import draw_sample
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     indices = [i for i in range(len(dataset)) if args.all or dataset.get_data_info(i)['instances']][:args.n]

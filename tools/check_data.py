@@ -1,15 +1,13 @@
 # Check a training run's data before it starts: build the config's data sets and decode every image once.
 import argparse
-import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.cli import error_message, run_tool  # noqa: E402
-from vinbig_mmdet.engine.config_utils import set_data_root  # noqa: E402
-from vinbig_mmdet.errors import InputError  # noqa: E402
-from vinbig_mmdet.io.check import check_images  # noqa: E402
+from vinbig_mmdet.cli import error_message, run_tool
+from vinbig_mmdet.engine.config_utils import set_data_root
+from vinbig_mmdet.errors import InputError
+from vinbig_mmdet.io.check import check_images
 
 LOADERS = {'train': 'train_dataloader', 'val': 'val_dataloader', 'test': 'test_dataloader'}
 

@@ -8,17 +8,15 @@ import time
 
 import pandas as pd
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)  # run from a checkout without install
-from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.analysis.curves import read_scalars  # noqa: E402
-from vinbig_mmdet.datasets.annotations import read_annotations  # noqa: E402
-from vinbig_mmdet.datasets.folds import make_folds  # noqa: E402
-from vinbig_mmdet.demo.synth import make_demo_dataset  # noqa: E402
-from vinbig_mmdet.evaluation import (format_ap_table, kaggle_map, no_finding_baseline,  # noqa: E402
-                                     read_submission)
-from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv  # noqa: E402
+from vinbig_mmdet.analysis.curves import read_scalars
+from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.datasets.annotations import read_annotations
+from vinbig_mmdet.datasets.folds import make_folds
+from vinbig_mmdet.demo.synth import make_demo_dataset
+from vinbig_mmdet.evaluation import format_ap_table, kaggle_map, no_finding_baseline, read_submission
+from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv
 
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/vinbig_faster_rcnn_demo.py'
 
 

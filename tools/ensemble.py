@@ -2,18 +2,15 @@
 # out-of-fold predictions.
 import argparse
 import itertools
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.datasets.annotations import read_sizes  # noqa: E402
-from vinbig_mmdet.errors import InputError, require_path  # noqa: E402
-from vinbig_mmdet.evaluation import (format_prediction_string, kaggle_map, read_submission,  # noqa: E402
-                                     write_submission)
-from vinbig_mmdet.evaluation.ensemble import ensemble_submissions  # noqa: E402
-from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv  # noqa: E402
-from vinbig_mmdet.evaluation.submission import filter_submission, read_abnormal_probabilities  # noqa: E402
+from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.datasets.annotations import read_sizes
+from vinbig_mmdet.errors import InputError, require_path
+from vinbig_mmdet.evaluation import format_prediction_string, kaggle_map, read_submission, write_submission
+from vinbig_mmdet.evaluation.ensemble import ensemble_submissions
+from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv
+from vinbig_mmdet.evaluation.submission import filter_submission, read_abnormal_probabilities
 
 
 def parse_args():

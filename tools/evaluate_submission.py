@@ -1,20 +1,18 @@
 # Score Kaggle submissions (or out-of-fold predictions) against ground truth in train.csv format.
 import argparse
 import json
-import os.path as osp
 import sys
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.classes import ALL_CLASSES  # noqa: E402
-from vinbig_mmdet.datasets.folds import read_folds  # noqa: E402
-from vinbig_mmdet.errors import InputError, require_path  # noqa: E402
-from vinbig_mmdet.evaluation import format_ap_table, kaggle_map, read_submission  # noqa: E402
-from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv  # noqa: E402
-from vinbig_mmdet.evaluation.kaggle_map import confusion_summary  # noqa: E402
-from vinbig_mmdet.evaluation.plots import save_evaluation  # noqa: E402
+from vinbig_mmdet.classes import ALL_CLASSES
+from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.datasets.folds import read_folds
+from vinbig_mmdet.errors import InputError, require_path
+from vinbig_mmdet.evaluation import format_ap_table, kaggle_map, read_submission
+from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv
+from vinbig_mmdet.evaluation.kaggle_map import confusion_summary
+from vinbig_mmdet.evaluation.plots import save_evaluation
 
 
 def parse_args():

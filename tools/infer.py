@@ -5,8 +5,7 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.cli import run_tool  # noqa: E402
+from vinbig_mmdet.cli import run_tool
 
 
 def parse_args():

@@ -1,12 +1,9 @@
 # Generate a synthetic data set in VinBigData's exact formats (DICOMs, train.csv, sample_submission.csv).
 import argparse
-import os.path as osp
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.demo.synth import make_demo_dataset  # noqa: E402
+from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.demo.synth import make_demo_dataset
 
 
 def parse_args():

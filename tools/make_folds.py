@@ -1,18 +1,15 @@
 # Make cross-validation folds: grouped by image, stratified on each image's findings ("No finding" spread evenly).
 import argparse
-import os.path as osp
-import sys
 
 import pandas as pd
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.classes import ALL_CLASSES  # noqa: E402
-from vinbig_mmdet.datasets.annotations import read_annotations  # noqa: E402
-from vinbig_mmdet.datasets.folds import fold_class_counts, make_folds  # noqa: E402
-from vinbig_mmdet.datasets.vinbig import GET_DATA  # noqa: E402
-from vinbig_mmdet.errors import require_path  # noqa: E402
-from vinbig_mmdet.io.atomic import atomic_open  # noqa: E402
+from vinbig_mmdet.classes import ALL_CLASSES
+from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.datasets.annotations import read_annotations
+from vinbig_mmdet.datasets.folds import fold_class_counts, make_folds
+from vinbig_mmdet.datasets.vinbig import GET_DATA
+from vinbig_mmdet.errors import require_path
+from vinbig_mmdet.io.atomic import atomic_open
 
 
 def parse_args():

@@ -1,11 +1,9 @@
 # Plot losses, learning rate and validation mAP (overall and per class) of a training run's work dir.
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.analysis.curves import plot_curves  # noqa: E402
+from vinbig_mmdet.analysis.curves import plot_curves
+from vinbig_mmdet.cli import run_tool
 
 
 def main():

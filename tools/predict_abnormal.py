@@ -2,19 +2,16 @@
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 from mmengine.dist import is_main_process
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, check_data_root, load_config,  # noqa: E402
-                                              use_val_split_for_test)
-from vinbig_mmdet.engine.distributed import process_group_teardown  # noqa: E402
-from vinbig_mmdet.errors import InputError  # noqa: E402
+from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.engine.config_utils import check_data_root, load_config, use_val_split_for_test
+from vinbig_mmdet.engine.distributed import adapt_to_cpu_distributed, process_group_teardown
+from vinbig_mmdet.errors import InputError
 
 
 def parse_args():

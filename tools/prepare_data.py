@@ -1,11 +1,9 @@
 # Convert a folder of VinBigData DICOMs to PNGs (+ meta.csv with the original sizes), in parallel and resumable.
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.io.convert import convert_folder  # noqa: E402
+from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.io.convert import convert_folder
 
 
 def parse_args():

@@ -8,8 +8,7 @@ import tempfile
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.cli import run_tool  # noqa: E402
+from vinbig_mmdet.cli import run_tool
 
 
 def parse_args():

@@ -2,11 +2,9 @@
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction  # imports no torch: --device must take effect before torch is imported
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
 
 
 def parse_args():

@@ -2,12 +2,9 @@
 import argparse
 import os
 import os.path as osp
-import sys
 import time
 
 from mmengine.config import DictAction  # imports no torch: --device must take effect before torch is imported
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
 
 
 def parse_args():
@@ -25,8 +22,10 @@ def parse_args():
                         'data_root=DIR act like --fold and --data-path')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher')
-    parser.add_argument('--tensorboard', action='store_true',
-                        help='also log to TensorBoard (needs `pip install tensorboard`)')
+    parser.add_argument('--vis-backend', choices=['local', 'tensorboard', 'wandb'], default='local',
+                        help='also log to TensorBoard or Weights & Biases (visualizer.vis_backends; needs '
+                        "pip install 'vinbig-mmdet[tensorboard]' or '[wandb]'); local files are always written")
+    parser.add_argument('--tensorboard', action='store_true', help='same as --vis-backend tensorboard')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     data = parser.add_argument_group('data (nothing is written into the data folder)')
     data.add_argument('--data-path', help='data root (train.csv, train/, test/, folds.csv)')
@@ -58,9 +57,15 @@ def main(args):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
-    from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, apply_train_shortcuts,
-                                                  check_data_root, check_device, enable_tensorboard, load_config,
-                                                  set_meta_file)
+    from vinbig_mmdet.engine.config_utils import (
+        add_vis_backend,
+        apply_train_shortcuts,
+        check_data_root,
+        check_device,
+        load_config,
+        set_meta_file,
+    )
+    from vinbig_mmdet.engine.distributed import adapt_to_cpu_distributed
     from vinbig_mmdet.engine.summary import train_summary
 
     device = check_device(args.device, args.launcher)
@@ -68,8 +73,7 @@ def main(args):
     if args.meta_file:
         set_meta_file(cfg, args.meta_file, ['train_dataloader', 'val_dataloader'])
     apply_train_shortcuts(cfg, args)
-    if args.tensorboard:
-        enable_tensorboard(cfg)
+    add_vis_backend(cfg, 'tensorboard' if args.tensorboard else args.vis_backend)
 
     # work_dir priority: CLI > config > ./work_dirs/<config name>
     if args.work_dir is not None:

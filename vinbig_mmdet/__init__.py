@@ -4,8 +4,8 @@ Importing the package registers its dataset, transforms, metric and hooks in MMD
 what ``custom_imports = dict(imports=['vinbig_mmdet'])`` in the configs does) and applies the compatibility
 fixes in :mod:`vinbig_mmdet.compat`.
 """
-from . import compat  # noqa: F401  (must run before any checkpoint is loaded)
-from . import datasets, engine, evaluation, models  # noqa: F401  (registers modules)
+# compat (first: it must run before any checkpoint is loaded), then the modules that register in the registries
+from . import compat, datasets, engine, evaluation, models  # noqa: F401
 from .classes import ALL_CLASSES, CLASSES, METAINFO, NO_FINDING_ID, PALETTE
 
 __version__ = '0.1.0'

@@ -5,8 +5,14 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from vinbig_mmdet.engine.config_utils import (apply_train_shortcuts, check_data_root, check_device, load_config,
-                                              set_submission_file, use_val_split_for_test)
+from vinbig_mmdet.engine.config_utils import (
+    apply_train_shortcuts,
+    check_data_root,
+    check_device,
+    load_config,
+    set_submission_file,
+    use_val_split_for_test,
+)
 from vinbig_mmdet.errors import InputError
 
 MAIN = str(Path(__file__).resolve().parents[2] / 'configs' / 'vinbig_faster_rcnn.py')

@@ -55,3 +55,17 @@ def test_nothing_to_do_without_a_process_group():
     with process_group_teardown():
         pass
     assert not dist.is_initialized()
+
+
+def test_cpu_runs_use_gloo_and_ddp_without_device_ids():
+    from mmengine.config import Config
+
+    from vinbig_mmdet.engine.distributed import adapt_to_cpu_distributed, init_cpu_process_group
+    cfg = Config(dict(launcher='pytorch', env_cfg=dict(dist_cfg=dict(backend='nccl'))))
+    adapt_to_cpu_distributed(cfg)
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo' and cfg.model_wrapper_cfg.device_ids is None
+    single = Config(dict(launcher='none', env_cfg=dict(dist_cfg=dict(backend='nccl'))))
+    adapt_to_cpu_distributed(single)
+    assert single.env_cfg.dist_cfg.backend == 'nccl' and 'model_wrapper_cfg' not in single
+    with pytest.raises(RuntimeError, match="launcher 'slurm' without GPUs is not supported; use torchrun"):
+        init_cpu_process_group('slurm', {})

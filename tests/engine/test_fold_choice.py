@@ -7,7 +7,7 @@ from mmdet.registry import DATASETS
 
 from vinbig_mmdet.engine.config_utils import load_config, use_val_split_for_test
 from vinbig_mmdet.engine.hooks import TrainValOverlapHook, with_overlap_check
-from vinbig_mmdet.engine.hooks.train_val_overlap import check_disjoint, dataset_image_ids
+from vinbig_mmdet.engine.hooks.train_val_overlap_hook import check_disjoint, dataset_image_ids
 from vinbig_mmdet.errors import InputError
 
 TINY = str(Path(__file__).resolve().parents[1] / 'tools' / 'tiny_r18.py')

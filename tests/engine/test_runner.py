@@ -1,32 +1,15 @@
-"""Checkpoint safety pieces and the non-finite loss guard, in-process."""
+"""The runner's checkpoint safety pieces and its resume, in-process (its hooks: tests/engine/hooks)."""
+import logging
 import os
 import zipfile
 
 import pytest
 import torch
-from mmdet.structures import DetDataSample
+from mmengine.runner import Runner
 
-from vinbig_mmdet.engine.runner import (NonFiniteLossHook, is_complete_checkpoint, newest_checkpoint,
-                                        write_text_atomic)
+from vinbig_mmdet.engine.checkpoint import is_complete_checkpoint, newest_checkpoint
+from vinbig_mmdet.engine.runner import VinBigRunner
 from vinbig_mmdet.io.atomic import atomic_open, durable_replace
-
-
-class FakeHub:
-    def get_info(self, key, default=None):
-        return 'work/epoch_3.pth' if key == 'last_ckpt' else default
-
-
-class FakeRunner:
-    iter, epoch, message_hub = 41, 2, FakeHub()
-
-
-def test_non_finite_loss_names_iteration_and_images():
-    hook = NonFiniteLossHook()
-    samples = [DetDataSample(metainfo=dict(img_id='abc')), DetDataSample(metainfo=dict(img_id='def'))]
-    hook.after_train_iter(FakeRunner(), 5, dict(data_samples=samples), dict(loss=torch.tensor(0.7)))  # fine
-    for bad in (float('nan'), float('inf')):
-        with pytest.raises(FloatingPointError, match=r"iteration 42 \(epoch 3.*\['abc', 'def'\].*epoch_3\.pth"):
-            hook.after_train_iter(FakeRunner(), 5, dict(data_samples=samples), dict(loss=torch.tensor(bad)))
 
 
 def test_complete_and_newest_checkpoints(tmp_path):
@@ -39,6 +22,11 @@ def test_complete_and_newest_checkpoints(tmp_path):
     assert zipfile.is_zipfile(tmp_path / 'epoch_2.pth')
     assert newest_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_2.pth')
     assert newest_checkpoint(str(tmp_path / 'empty')) is None
+
+
+def write_text_atomic(path, text):
+    with atomic_open(path, 'w') as f:
+        f.write(text)
 
 
 def test_atomic_text_and_replace(tmp_path):
@@ -54,6 +42,45 @@ def test_atomic_text_and_replace(tmp_path):
             raise RuntimeError('killed')
     assert (tmp_path / 'x').read_bytes() == b'123'  # untouched, and no temporary file left
     assert sorted(os.listdir(tmp_path)) == ['last_checkpoint', 'x']
+
+
+def resuming(work_dir, load_from=None):
+    """A VinBigRunner asked to --resume (nothing built); MMEngine's own load_or_resume is not called."""
+    runner = object.__new__(VinBigRunner)
+    runner._has_loaded, runner._resume, runner._load_from = False, True, load_from
+    runner._work_dir, runner.logger = str(work_dir), logging.getLogger('vinbig-resume-test')
+    return runner
+
+
+@pytest.fixture
+def no_parent_resume(monkeypatch):
+    monkeypatch.setattr(Runner, 'load_or_resume', lambda self: None)
+
+
+def test_resume_says_which_checkpoint_and_skips_a_broken_one(tmp_path, no_parent_resume, caplog):
+    torch.save({'n': 1}, tmp_path / 'epoch_1.pth')
+    torch.save({'n': 2}, tmp_path / 'epoch_2.pth')
+    (tmp_path / 'epoch_3.pth').write_bytes(b'half a zip')  # killed mid-write
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
+    runner = resuming(tmp_path)
+    with caplog.at_level(logging.INFO, logger='vinbig-resume-test'):
+        runner.load_or_resume()
+    assert f'last_checkpoint names {tmp_path}/epoch_3.pth, which is missing or incomplete' in caplog.text
+    assert f'--resume: resuming from {tmp_path}/epoch_2.pth' in caplog.text
+    assert runner._load_from == str(tmp_path / 'epoch_2.pth') and runner._resume
+
+
+def test_resume_without_a_checkpoint_says_it_starts_from_scratch(tmp_path, no_parent_resume, caplog):
+    runner = resuming(tmp_path)
+    with caplog.at_level(logging.INFO, logger='vinbig-resume-test'):
+        runner.load_or_resume()
+    assert f'--resume: no checkpoint in {tmp_path}; nothing to resume, training starts from scratch' in caplog.text
+    assert not runner._resume
+
+
+def test_resume_from_a_missing_file_names_it(tmp_path, no_parent_resume):
+    with pytest.raises(FileNotFoundError, match=f'--resume {tmp_path}/nope.pth: no such checkpoint'):
+        resuming(tmp_path, str(tmp_path / 'nope.pth')).load_or_resume()
 
 
 @pytest.fixture

@@ -7,10 +7,8 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
-from mmengine.config import Config
 
-from tests.tools.test_train_e2e import ROOT, TINY, run_tool
-from vinbig_mmdet.engine.config_utils import enable_tensorboard
+from tests.tools.test_train_e2e import TINY, run_tool
 
 
 def test_plot_curves(trained, tmp_path):
@@ -33,12 +31,6 @@ def test_eval_plots_from_test_and_from_a_submission(trained, demo_root, tmp_path
     assert cv2.imread(str(tmp_path / 'plots' / 'pr_curves.png')) is not None
     run_tool('tools/evaluate_submission.py', sub, demo_root / 'train.csv', '--plots', tmp_path / 'p2')
     assert (tmp_path / 'p2' / 'confusion.csv').is_file()
-
-
-def test_tensorboard_switch():
-    cfg = Config.fromfile(str(ROOT / 'configs' / 'vinbig_faster_rcnn.py'))
-    enable_tensorboard(cfg)
-    assert [b['type'] for b in cfg.visualizer.vis_backends] == ['LocalVisBackend', 'TensorboardVisBackend']
 
 
 def chromium():

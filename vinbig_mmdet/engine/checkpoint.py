@@ -14,12 +14,14 @@ submission, a score. Here the checkpoint's ``state_dict`` is compared with the m
 A file that is not a complete checkpoint (truncated, not written by torch, refused by torch's safe loader) is one
 :class:`CheckpointError` naming it.
 """
+import glob
 import logging
 import os.path as osp
 import re
+import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from torch import nn
 
@@ -176,3 +178,18 @@ def init_detector_checked(config, checkpoint: str, device: str = 'cpu', allow_pa
         from ..classes import METAINFO
         model.dataset_meta = dict(model.dataset_meta, classes=METAINFO['classes'])
     return model.to(device).eval()
+
+
+def is_complete_checkpoint(path: str) -> bool:
+    """A checkpoint torch.save finished writing (its zip directory, written last, is there)."""
+    return osp.isfile(path) and zipfile.is_zipfile(path)
+
+
+def newest_checkpoint(work_dir: str) -> Optional[str]:
+    """The newest complete ``epoch_N.pth`` / ``iter_N.pth`` in ``work_dir``."""
+    found = []
+    for path in glob.glob(osp.join(work_dir, '*.pth')):
+        match = re.fullmatch(r'(epoch|iter)_(\d+)\.pth', osp.basename(path))
+        if match and is_complete_checkpoint(path):
+            found.append((int(match.group(2)), path))
+    return max(found)[1] if found else None

@@ -7,6 +7,7 @@ from typing import Iterator, List, Optional, Sequence
 from mmengine.config import Config, ConfigDict
 
 from ..errors import InputError
+from .distributed import adapt_to_cpu_distributed  # noqa: F401  (tools/test.py imports it from here)
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -234,18 +235,23 @@ def enable_tta(cfg: Config, scales=None, iou_thr: float = 0.55) -> None:
                            tta_cfg=dict(iou_thr=iou_thr, skip_box_thr=0.0, max_per_img=max_per_img))
 
 
-def adapt_to_cpu_distributed(cfg: Config) -> None:
-    """Several processes without GPUs: the gloo backend, and DDP without device ids."""
-    import torch
-    if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
-        return
-    cfg.env_cfg.dist_cfg = dict(backend='gloo')
-    cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False)
+# --vis-backend: MMEngine's visualizer backend and the package it needs (an extra: pip install 'vinbig-mmdet[...]').
+VIS_BACKENDS = {'local': ('LocalVisBackend', None), 'tensorboard': ('TensorboardVisBackend', 'tensorboard'),
+                'wandb': ('WandbVisBackend', 'wandb')}
 
 
-def enable_tensorboard(cfg: Config) -> None:
-    """Also log to TensorBoard (``<work_dir>/<timestamp>/vis_data/``; needs ``pip install tensorboard``)."""
+def add_vis_backend(cfg: Config, name: str) -> None:
+    """Also log scalars (and drawn images) to ``name`` (``local``, ``tensorboard`` or ``wandb``), as MMDetection's
+    configs do with ``visualizer.vis_backends``; an InputError with the install command if its package is missing."""
+    import importlib.util
+    if name not in VIS_BACKENDS:
+        raise InputError(f'--vis-backend must be one of {sorted(VIS_BACKENDS)}, got {name!r}')
+    backend, package = VIS_BACKENDS[name]
+    if package and importlib.util.find_spec(package) is None:
+        raise InputError(f'--vis-backend {name}: the {package} package is not installed; install it with '
+                         f"pip install 'vinbig-mmdet[{name}]' (or pip install {package})")
     backends = list(cfg.visualizer.get('vis_backends', [dict(type='LocalVisBackend')]))
-    if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
-        backends.append(dict(type='TensorboardVisBackend'))
+    if not any(b.get('type') == backend for b in backends):
+        backends.append(dict(type=backend))
     cfg.visualizer.vis_backends = backends
+

@@ -1,4 +1,9 @@
-"""A distributed run ends cleanly: its process group is destroyed before the interpreter exits."""
+"""Distributed runs, also without GPUs: the gloo backend and DDP without device ids when no GPU is visible, and a
+process group destroyed before the interpreter exits.
+
+(``--device`` cannot be handled here: it must set CUDA_VISIBLE_DEVICES before this package is imported, because
+importing MMEngine queries CUDA; tools/train.py and tools/test.py do that first thing.)"""
+import datetime
 import threading
 from contextlib import contextmanager
 from typing import Iterator
@@ -6,6 +11,29 @@ from typing import Iterator
 # After an error, other ranks may still wait in a collective with this one, and destroying its process group can
 # block (NCCL's abort, gloo's worker threads): give it this long, then exit anyway with the error's status.
 ERROR_TEARDOWN_SECONDS = 30.0
+
+
+def adapt_to_cpu_distributed(cfg) -> None:
+    """Several processes without GPUs: the gloo backend, and DDP without device ids (edits the config)."""
+    import torch
+    if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
+        return
+    cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False)
+
+
+def init_cpu_process_group(launcher: str, env_cfg: dict) -> bool:
+    """Start the process group with gloo when there is no GPU. MMEngine's init_dist for the pytorch launcher always
+    calls torch.cuda.set_device; started here, MMEngine then finds it initialised. Returns whether it started one."""
+    import torch
+    if torch.cuda.is_available() or torch.distributed.is_initialized():
+        return False
+    if launcher != 'pytorch':
+        raise RuntimeError(f'launcher {launcher!r} without GPUs is not supported; use torchrun')
+    timeout = env_cfg.get('dist_cfg', {}).get('timeout')
+    kwargs = {} if timeout is None else dict(timeout=datetime.timedelta(seconds=timeout))
+    torch.distributed.init_process_group(backend='gloo', **kwargs)
+    return True
 
 
 @contextmanager

@@ -104,14 +104,37 @@ def header_of(ds: pydicom.Dataset, path: PathLike = '<dataset>') -> Dict[str, ob
         bits_stored=int(ds.get('BitsStored', 0) or 0))
 
 
+# Optional decoders (not installed by default): which pip package decodes which compressed syntax. JPEG 2000 (the
+# VinBigData DICOMs) and RLE need nothing extra; pylibjpeg-libjpeg is GPL-3, so it is an extra, not a dependency.
+OPTIONAL_DECODERS = {
+    'JPEG-LS': "pip install pyjpegls (MIT), or pip install 'vinbig-mmdet[jpeg]' (pylibjpeg-libjpeg, GPL-3)",
+    'JPEG': "pip install 'vinbig-mmdet[jpeg]' (pylibjpeg-libjpeg, GPL-3; Pillow reads 8-bit baseline only), "
+            'or python-gdcm',
+}
+
+
+def missing_decoder_hint(syntax) -> str:
+    """'; fix: install X' when no installed pydicom plugin can decode ``syntax``, else ''."""
+    try:
+        from pydicom.pixels.decoders.base import get_decoder
+        if not syntax.is_compressed or get_decoder(syntax).is_available:
+            return ''
+    except Exception:  # noqa: BLE001  (a syntax pydicom has no decoder for at all)
+        return ''
+    name = str(syntax.name)
+    fix = next((f for key, f in OPTIONAL_DECODERS.items() if name.startswith(key)), None)
+    return f'; no installed decoder reads {name}: {fix}' if fix else ''
+
+
 def _stored_pixels(ds: pydicom.Dataset, path: PathLike) -> np.ndarray:
     if 'PixelData' not in ds:
         raise DicomReadError(path, 'has no pixel data (PixelData element missing)')
     try:
         pixels = ds.pixel_array
     except Exception as exc:  # noqa: BLE001  (truncated data, missing decoder, corrupt stream)
-        raise DicomReadError(path, f'cannot decode pixel data with transfer syntax '
-                             f'{ds.file_meta.TransferSyntaxUID.name} ({type(exc).__name__}: {exc})') from exc
+        syntax = ds.file_meta.TransferSyntaxUID
+        raise DicomReadError(path, f'cannot decode pixel data with transfer syntax {syntax.name} '
+                             f'({type(exc).__name__}: {exc}){missing_decoder_hint(syntax)}') from exc
     if pixels.ndim == 3 and int(ds.get('SamplesPerPixel', 1)) == 1:
         pixels = pixels[0]  # multi-frame: a radiograph has one meaningful frame
     if pixels.ndim != 2:

@@ -1,3 +1,6 @@
-from .train_val_overlap import TrainValOverlapHook, dataset_image_ids, with_overlap_check
+from .non_finite_loss_hook import NonFiniteLossHook
+from .safe_checkpoint_hook import SafeCheckpointHook
+from .train_val_overlap_hook import TrainValOverlapHook, dataset_image_ids, with_overlap_check
 
-__all__ = ['TrainValOverlapHook', 'dataset_image_ids', 'with_overlap_check']
+__all__ = ['NonFiniteLossHook', 'SafeCheckpointHook', 'TrainValOverlapHook', 'dataset_image_ids',
+           'with_overlap_check']

@@ -2,9 +2,9 @@
 and the printed mAP measured, on images the model was trained on."""
 from typing import List, Optional, Sequence
 
+from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.runner import BaseLoop
-from mmdet.registry import HOOKS
 
 from ...errors import InputError
 

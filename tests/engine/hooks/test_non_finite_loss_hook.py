@@ -1,0 +1,29 @@
+"""NonFiniteLossHook stops training on a NaN or infinite loss, naming the iteration, the images and the last
+good checkpoint."""
+import pytest
+import torch
+from mmdet.structures import DetDataSample
+
+from vinbig_mmdet.engine.hooks import NonFiniteLossHook
+
+
+class FakeHub:
+    def get_info(self, key, default=None):
+        return 'work/epoch_3.pth' if key == 'last_ckpt' else default
+
+
+class FakeRunner:
+    iter, epoch, message_hub = 41, 2, FakeHub()
+
+
+def test_non_finite_loss_names_iteration_and_images():
+    hook = NonFiniteLossHook()
+    samples = [DetDataSample(metainfo=dict(img_id='abc')), DetDataSample(metainfo=dict(img_id='def'))]
+    hook.after_train_iter(FakeRunner(), 5, dict(data_samples=samples), dict(loss=torch.tensor(0.7)))  # fine
+    for bad in (float('nan'), float('inf')):
+        with pytest.raises(FloatingPointError, match=r"iteration 42 \(epoch 3.*\['abc', 'def'\].*epoch_3\.pth"):
+            hook.after_train_iter(FakeRunner(), 5, dict(data_samples=samples), dict(loss=torch.tensor(bad)))
+
+
+def test_a_run_without_a_loss_output_is_left_alone():
+    NonFiniteLossHook().after_train_iter(FakeRunner(), 0, None, None)
