@@ -15,6 +15,7 @@ from vinbig_mmdet.evaluation import format_ap_table, kaggle_map, read_submission
 from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv  # noqa: E402
 from vinbig_mmdet.evaluation.kaggle_map import confusion_summary  # noqa: E402
 from vinbig_mmdet.evaluation.plots import save_evaluation  # noqa: E402
+from vinbig_mmdet.structures.boxes import empty_detections  # noqa: E402
 
 
 def parse_args():
@@ -66,8 +67,7 @@ def selected_images(args, preds):
 
 
 def score(preds, truth, iou_thr):
-    empty = (np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
-    return kaggle_map({i: preds.get(i, empty) for i in truth}, truth, iou_thr)
+    return kaggle_map({i: preds[i] if i in preds else empty_detections() for i in truth}, truth, iou_thr)
 
 
 def cv_table(results):

@@ -10,9 +10,7 @@ import pandas as pd
 
 from ..classes import ALL_CLASSES, CLASSES, NO_FINDING_ID
 from ..datasets.annotations import UNKNOWN_READER
-from ..evaluation.kaggle_map import box_iou_pairs
-
-BOX = ['x_min', 'y_min', 'x_max', 'y_max']
+from ..structures.boxes import BOX_COLUMNS, box_iou_pairs
 
 
 def class_table(ann: pd.DataFrame, iou_thr: float = 0.4) -> pd.DataFrame:
@@ -63,7 +61,7 @@ def reader_agreement(ann: pd.DataFrame, iou_thr: float = 0.4) -> Dict[int, float
     group = findings.groupby(['image_id', 'class_id'], sort=False).ngroup().to_numpy()
     order = np.argsort(group, kind='stable')
     group = group[order]
-    boxes = findings[BOX].to_numpy(np.float64)[order]
+    boxes = findings[BOX_COLUMNS].to_numpy(np.float64)[order]
     readers = pd.factorize(findings['rad_id'].astype(str))[0][order]
     labels = findings['class_id'].to_numpy(np.int64)[order]
     i, j = _same_group_pairs(group)

@@ -11,6 +11,7 @@ import numpy as np
 from ensemble_boxes import nms, weighted_boxes_fusion
 
 from ..errors import InputError
+from ..structures.boxes import empty_detections, empty_ground_truth
 
 FUSION_METHODS = ('wbf', 'nms', 'none')
 FUSION_DEFAULTS = dict(type='wbf', iou_thr=0.4, skip_box_thr=0.0)
@@ -62,7 +63,7 @@ def fuse_boxes(boxes: Sequence[np.ndarray], scores: Sequence[np.ndarray], labels
     """
     check_fusion(method, iou_thr, skip_box_thr)
     if not any(len(b) for b in boxes):
-        return np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64)
+        return empty_detections()
     boxes = [np.asarray(b, np.float64).reshape(-1, 4) for b in boxes]
     if method == 'none':
         return (np.concatenate(boxes), np.concatenate([np.asarray(s, np.float64) for s in scores]),
@@ -94,12 +95,12 @@ def fuse_readers(boxes: np.ndarray, labels: np.ndarray, readers: np.ndarray, wid
     dominates building a large dataset. The readers stay in the same source order, so ties break as before."""
     check_fusion(method, iou_thr, skip_box_thr)  # also when no box reaches fuse_boxes
     if len(boxes) == 0:
-        return np.zeros((0, 4)), np.zeros(0, dtype=np.int64)
+        return empty_ground_truth()
     classes, counts = np.unique(labels, return_counts=True)
     alone = np.isin(labels, classes[counts == 1]) if method != 'none' else np.zeros(len(labels), bool)
     single = np.clip(boxes[alone], 0, np.array([width, height, width, height], dtype=np.float64))
     single_ok = (single[:, 2] > single[:, 0]) & (single[:, 3] > single[:, 1])
-    fused, fused_labels = np.zeros((0, 4)), np.zeros(0, dtype=np.int64)
+    fused, fused_labels = empty_ground_truth()
     if not alone.all():
         rest_boxes, rest_labels, rest_readers = boxes[~alone], labels[~alone], readers[~alone]
         groups = [rest_readers == r for r in dict.fromkeys(readers.tolist())]

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..datasets.fusion import check_fusion, fuse_boxes
 from ..errors import InputError
+from ..structures.boxes import empty_detections
 from .submission import Detections
 
 
@@ -26,7 +27,7 @@ def ensemble_submissions(submissions: Sequence[Dict[str, Detections]], weights: 
     if weights is not None and not all(np.isfinite(w) and w > 0 for w in weights):
         raise InputError(f'weights must be positive numbers, got {list(weights)}')
     image_ids = list(dict.fromkeys(i for sub in submissions for i in sub))
-    empty = (np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
+    empty = empty_detections()
     fused = {}
     for img_id in image_ids:
         dets = [sub.get(img_id, empty) for sub in submissions]
