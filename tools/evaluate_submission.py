@@ -8,7 +8,7 @@ import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
 from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.classes import ALL_CLASSES  # noqa: E402
+from vinbig_mmdet.classes import ALL_CLASSES, COMPETITION_IOU_THR  # noqa: E402
 from vinbig_mmdet.datasets.folds import read_folds  # noqa: E402
 from vinbig_mmdet.errors import InputError, require_path  # noqa: E402
 from vinbig_mmdet.evaluation import format_ap_table, kaggle_map, read_submission  # noqa: E402
@@ -30,8 +30,10 @@ def parse_args():
     parser.add_argument('--folds-file', help='score the images of this folds CSV (tools/make_folds.py) ...')
     parser.add_argument('--fold', type=int, nargs='+', help='... only these folds of it')
     parser.add_argument('--fusion', choices=['wbf', 'nms', 'none'], default='wbf',
-                        help="how several readers' boxes become ground truth (default: wbf at IoU 0.4)")
-    parser.add_argument('--iou-thr', type=float, default=0.4, help='IoU a detection must exceed (default 0.4)')
+                        help="how several readers' boxes become ground truth "
+                        f'(default: wbf at IoU {COMPETITION_IOU_THR})')
+    parser.add_argument('--iou-thr', type=float, default=COMPETITION_IOU_THR,
+                        help='IoU a detection must exceed (default %(default)s)')
     parser.add_argument('--json', help='also write {"mAP": ..., "per_class": {class: AP}, ...} here')
     parser.add_argument('--plots', help='save PR curves (PNG, JSON) and the confusion summary (CSV) here')
     return parser.parse_args()

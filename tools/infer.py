@@ -7,6 +7,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
 from vinbig_mmdet.cli import run_tool  # noqa: E402
+from vinbig_mmdet.classes import DRAW_SCORE_THR  # noqa: E402
 
 
 def parse_args():
@@ -19,7 +20,7 @@ def parse_args():
     parser.add_argument('checkpoint')
     parser.add_argument('inputs', nargs='+', help='image files or folders')
     parser.add_argument('--out-dir', default='work_dirs/infer', help='output folder (default: work_dirs/infer)')
-    parser.add_argument('--score-thr', type=float, default=0.3, help='minimum score shown (default 0.3)')
+    parser.add_argument('--score-thr', type=float, default=DRAW_SCORE_THR, help='minimum score shown (default %(default)s)')
     parser.add_argument('--meta-file', help='original sizes of PNG inputs: image_id,width,height or '
                         'image_id,dim0,dim1 (e.g. test_meta.csv of the 1024 px PNG set)')
     parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N (default cpu)')

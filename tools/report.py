@@ -10,6 +10,7 @@ import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
 from vinbig_mmdet.cli import run_tool  # noqa: E402
+from vinbig_mmdet.classes import DRAW_SCORE_THR  # noqa: E402
 
 
 def parse_args():
@@ -21,7 +22,8 @@ def parse_args():
     parser.add_argument('--submission', help='predictions (image_id,PredictionString, original pixels)')
     parser.add_argument('--config', help='config (default: the one MMEngine saved in WORK_DIR)')
     parser.add_argument('--data-path', help='data root (overrides the config)')
-    parser.add_argument('--score-thr', type=float, default=0.3, help='score from which boxes are drawn')
+    parser.add_argument('--score-thr', type=float, default=DRAW_SCORE_THR,
+                        help='score from which boxes are drawn (default %(default)s)')
     parser.add_argument('--out', required=True, help='output HTML file')
     return parser.parse_args()
 

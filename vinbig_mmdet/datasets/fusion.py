@@ -10,11 +10,12 @@ from typing import List, Optional, Sequence, Tuple, Union
 import numpy as np
 from ensemble_boxes import nms, weighted_boxes_fusion
 
+from ..classes import COMPETITION_IOU_THR
 from ..errors import InputError
 from ..structures.boxes import empty_detections, empty_ground_truth
 
 FUSION_METHODS = ('wbf', 'nms', 'none')
-FUSION_DEFAULTS = dict(type='wbf', iou_thr=0.4, skip_box_thr=0.0)
+FUSION_DEFAULTS = dict(type='wbf', iou_thr=COMPETITION_IOU_THR, skip_box_thr=0.0)
 
 
 def check_fusion(method: str, iou_thr: float, skip_box_thr: float, where: str = 'fusion') -> None:
@@ -48,7 +49,7 @@ def fusion_options(fusion: Union[None, str, dict], where: str = 'fusion') -> dic
 
 
 def fuse_boxes(boxes: Sequence[np.ndarray], scores: Sequence[np.ndarray], labels: Sequence[np.ndarray],
-               width: float, height: float, method: str = 'wbf', iou_thr: float = 0.4,
+               width: float, height: float, method: str = 'wbf', iou_thr: float = COMPETITION_IOU_THR,
                skip_box_thr: float = 0.0, weights: Optional[List[float]] = None,
                conf_type: str = 'avg') -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fuse boxes from several sources (readers or models) of one image, class by class.
@@ -86,7 +87,7 @@ def fuse_boxes(boxes: Sequence[np.ndarray], scores: Sequence[np.ndarray], labels
 
 
 def fuse_readers(boxes: np.ndarray, labels: np.ndarray, readers: np.ndarray, width: float, height: float,
-                 method: str = 'wbf', iou_thr: float = 0.4, skip_box_thr: float = 0.0
+                 method: str = 'wbf', iou_thr: float = COMPETITION_IOU_THR, skip_box_thr: float = 0.0
                  ) -> Tuple[np.ndarray, np.ndarray]:
     """Fuse the boxes of one image's radiologists (each reader is one source, every box has score 1).
 

@@ -3,6 +3,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..classes import COMPETITION_IOU_THR
 from ..datasets.fusion import check_fusion, fuse_boxes
 from ..errors import InputError
 from ..structures.boxes import empty_detections
@@ -10,7 +11,7 @@ from .submission import Detections
 
 
 def ensemble_submissions(submissions: Sequence[Dict[str, Detections]], weights: Optional[List[float]] = None,
-                         iou_thr: float = 0.4, skip_box_thr: float = 0.0,
+                         iou_thr: float = COMPETITION_IOU_THR, skip_box_thr: float = 0.0,
                          sizes: Optional[Dict[str, Tuple[int, int]]] = None) -> Dict[str, Detections]:
     """Fuse several submissions' detections per image with WBF.
 

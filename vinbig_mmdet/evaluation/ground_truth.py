@@ -4,6 +4,7 @@ from typing import Collection, Dict, Optional, Tuple
 import numpy as np
 import pandas as pd
 
+from ..classes import COMPETITION_IOU_THR
 from ..datasets.annotations import read_annotations, sizes_from_frame
 from ..datasets.fusion import fuse_readers
 from ..datasets.vinbig import group_findings
@@ -11,7 +12,7 @@ from ..errors import require_path
 from ..structures.boxes import empty_ground_truth
 
 
-def ground_truth_from_csv(path: str, fusion: str = 'wbf', iou_thr: float = 0.4,
+def ground_truth_from_csv(path: str, fusion: str = 'wbf', iou_thr: float = COMPETITION_IOU_THR,
                           image_ids: Optional[Collection[str]] = None) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
     """image_id -> (boxes, labels); readers' boxes fused with ``fusion`` ('wbf', 'nms' or 'none').
 

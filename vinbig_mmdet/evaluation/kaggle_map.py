@@ -16,7 +16,7 @@ from typing import Dict, List, Mapping, Tuple
 
 import numpy as np
 
-from ..classes import NO_FINDING_ID
+from ..classes import COMPETITION_IOU_THR, DRAW_SCORE_THR, NO_FINDING_ID
 from ..structures.boxes import box_iou, box_iou_pairs, empty_detections, greedy_match
 
 #: The box that stands for "No finding" in ground truth and submissions.
@@ -88,7 +88,7 @@ def precision_recall(tp: np.ndarray, n_gt: int) -> Tuple[np.ndarray, np.ndarray]
     return precision, recall
 
 
-def kaggle_map(predictions: Predictions, ground_truth: GroundTruth, iou_thr: float = 0.4,
+def kaggle_map(predictions: Predictions, ground_truth: GroundTruth, iou_thr: float = COMPETITION_IOU_THR,
                num_classes: int = NO_FINDING_ID + 1) -> Dict[str, object]:
     """Score predictions (original pixels, class 14 included) against ground truth.
 
@@ -118,14 +118,14 @@ def kaggle_map(predictions: Predictions, ground_truth: GroundTruth, iou_thr: flo
     return dict(mAP=float(np.mean(valid)) if valid else float('nan'), AP=ap, n_gt=n_gts, pr=curves)
 
 
-def no_finding_baseline(ground_truth: GroundTruth, iou_thr: float = 0.4) -> float:
+def no_finding_baseline(ground_truth: GroundTruth, iou_thr: float = COMPETITION_IOU_THR) -> float:
     """mAP of a submission that calls every image "No finding" (``14 1 0 0 1 1``): the chance level to beat."""
     nothing = {i: (np.array([NO_FINDING_BOX]), np.array([1.0]), np.array([NO_FINDING_ID])) for i in ground_truth}
     return kaggle_map(nothing, ground_truth, iou_thr)['mAP']
 
 
-def confusion_summary(predictions: Predictions, ground_truth: GroundTruth, iou_thr: float = 0.4,
-                      score_thr: float = 0.3) -> Dict[int, Dict[str, int]]:
+def confusion_summary(predictions: Predictions, ground_truth: GroundTruth, iou_thr: float = COMPETITION_IOU_THR,
+                      score_thr: float = DRAW_SCORE_THR) -> Dict[int, Dict[str, int]]:
     """What happened to each ground-truth box, per class, among predictions scored >= ``score_thr``:
     ``found`` (a prediction of its class overlaps it, IoU > ``iou_thr``), ``as <class>`` (only a prediction of
     another class does; the best-overlapping one is counted), or ``missed`` (nothing there)."""
