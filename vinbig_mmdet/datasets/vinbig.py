@@ -14,7 +14,7 @@ from PIL import Image
 
 from ..classes import METAINFO, NO_FINDING_ID
 from ..errors import InputError, require_path
-from ..io import is_dicom_path, read_dicom_header
+from ..io import IMAGE_SUFFIXES, is_dicom_path, read_dicom_header
 from ..io.convert import META_FILE
 from ..structures.boxes import BOX_COLUMNS
 from .annotations import (AnnotationError, RepairLog, clip_boxes, has_boxes, read_annotations,
@@ -22,7 +22,6 @@ from .annotations import (AnnotationError, RepairLog, clip_boxes, has_boxes, rea
 from .folds import make_folds_command, read_folds
 from .fusion import fuse_readers, fusion_options
 
-IMAGE_SUFFIXES = ('.dicom', '.dcm', '.png', '.jpg', '.jpeg')
 GET_DATA = ('download the data from the Kaggle competition (or a 1024 px PNG version) as data/README.md describes '
             'and point --data-path at its folder, or generate demo data with `make demo`')
 Findings = Tuple[np.ndarray, np.ndarray, np.ndarray]  # boxes (N, 4), labels (N,), reader ids (N,)
