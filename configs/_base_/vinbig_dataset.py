@@ -25,12 +25,8 @@ test_pipeline = [
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'original_size')),
 ]
-unlabelled_pipeline = [
-    dict(type='LoadDicomFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=False),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'original_size')),
-]
+# Unlabelled images (Kaggle's test set): the test pipeline without its annotations.
+unlabelled_pipeline = [t for t in test_pipeline if t['type'] != 'LoadAnnotations']
 
 # Readers' boxes fused with weighted boxes fusion at IoU 0.4 (the competition's overlap); "No finding" images
 # kept as negatives.
