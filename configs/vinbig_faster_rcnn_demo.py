@@ -20,7 +20,8 @@ unlabelled_pipeline = [dict(t, scale=img_scale) if t['type'] == 'Resize' else t 
 # A few hundred steps teach more when every batch has findings: "No finding" images (70%) are left out of
 # training here (they stay in validation and test, where they are scored as class 14).
 train_dataloader = dict(batch_size=4, num_workers=1,
-                        dataset=dict(data_root=data_root, pipeline=train_pipeline, keep_negatives=False))
+                        dataset=dict(data_root=data_root, pipeline=train_pipeline,
+                                     filter_cfg=dict(filter_empty_gt=True)))
 val_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root, pipeline=unlabelled_pipeline))
 

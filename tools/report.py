@@ -44,7 +44,7 @@ def config_rows(cfg):
             ['batch per GPU', str(cfg.train_dataloader.batch_size)],
             ['data', f'{train_ds.data_root} (fold {train_ds.get("fold")} held out)'],
             ['radiologist fusion', str(train_ds.get('fusion', cfg.get('fusion')))],
-            ['"No finding" images in training', 'kept' if train_ds.get('keep_negatives', True) else 'left out']]
+            ['"No finding" images in training', 'left out' if (train_ds.get('filter_cfg') or {}).get('filter_empty_gt') else 'kept']]
 
 
 def main():
