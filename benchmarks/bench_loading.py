@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def loader_rate(cfg, img_dir, batches):
     from mmengine.runner import Runner
     loader_cfg = cfg.train_dataloader.copy()
-    loader_cfg.dataset = dict(loader_cfg.dataset, data_prefix=dict(img=img_dir), keep_negatives=True)
+    loader_cfg.dataset = dict(loader_cfg.dataset, data_prefix=dict(img=img_dir), filter_cfg=dict(filter_empty_gt=False))
     loader_cfg.persistent_workers = False
     loader = Runner.build_dataloader(loader_cfg, seed=0)
     it = iter(loader)

@@ -32,7 +32,8 @@ unlabelled_pipeline = [t for t in _base_.unlabelled_pipeline if t['type'] != 'Pa
     dict(type='PackAbnormalityInputs', with_label=False)]
 
 # "No finding" images are the normal class: always kept.
-train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline, keep_negatives=True))
+train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline,
+                                                   filter_cfg=dict(filter_empty_gt=False)))
 val_dataloader = dict(batch_size=8, dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(batch_size=8, dataset=dict(pipeline=unlabelled_pipeline))
 val_evaluator = dict(_delete_=True, type='AbnormalityMetric')

@@ -13,30 +13,15 @@ model = dict(
     backbone=dict(init_cfg=None, frozen_stages=-1, norm_eval=False),
     train_cfg=dict(rpn_proposal=dict(max_per_img=300), rcnn=dict(sampler=dict(num=128))))
 
-train_pipeline = [
-    dict(type='LoadDicomFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=img_scale, keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadDicomFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=False),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'original_size')),
-]
-unlabelled_pipeline = [
-    dict(type='LoadDicomFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=False),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'original_size')),
-]
+# The inherited pipelines at this config's image size (edited, not copied: see configs/_base_/vinbig_dataset.py).
+train_pipeline = [dict(t, scale=img_scale) if t['type'] == 'Resize' else t for t in _base_.train_pipeline]
+test_pipeline = [dict(t, scale=img_scale) if t['type'] == 'Resize' else t for t in _base_.test_pipeline]
+unlabelled_pipeline = [dict(t, scale=img_scale) if t['type'] == 'Resize' else t for t in _base_.unlabelled_pipeline]
 # A few hundred steps teach more when every batch has findings: "No finding" images (70%) are left out of
 # training here (they stay in validation and test, where they are scored as class 14).
 train_dataloader = dict(batch_size=4, num_workers=1,
-                        dataset=dict(data_root=data_root, pipeline=train_pipeline, keep_negatives=False))
+                        dataset=dict(data_root=data_root, pipeline=train_pipeline,
+                                     filter_cfg=dict(filter_empty_gt=True)))
 val_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root, pipeline=unlabelled_pipeline))
 

@@ -5,6 +5,7 @@ import os
 import pandas as pd
 
 from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.classes import COMPETITION_IOU_THR
 from vinbig_mmdet.analysis.annotations import boxes_per_image, class_table, has_readers, save_plots  # noqa: E501
 from vinbig_mmdet.datasets.annotations import RepairLog, read_annotations
 
@@ -13,7 +14,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description='Analyse the annotations of a train.csv (plots + table)')
     parser.add_argument('ann', help="Kaggle's train.csv (or any CSV in its format)")
     parser.add_argument('--out-dir', default='work_dirs/annotation_analysis', help='where the PNG plots go')
-    parser.add_argument('--iou-thr', type=float, default=0.4, help='IoU for reader agreement (default 0.4)')
+    parser.add_argument('--iou-thr', type=float, default=COMPETITION_IOU_THR,
+                        help='IoU for reader agreement (default %(default)s)')
     return parser.parse_args()
 
 

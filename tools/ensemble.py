@@ -5,9 +5,11 @@ import itertools
 import sys
 
 from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.classes import COMPETITION_IOU_THR, FILTER_HIGH, FILTER_LOW
 from vinbig_mmdet.datasets.annotations import read_sizes
 from vinbig_mmdet.errors import InputError, require_path
-from vinbig_mmdet.evaluation import format_prediction_string, kaggle_map, read_submission, write_submission
+from vinbig_mmdet.evaluation import (format_prediction_string, kaggle_map, read_submission,
+                                     write_submission)
 from vinbig_mmdet.evaluation.ensemble import ensemble_submissions
 from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv
 from vinbig_mmdet.evaluation.submission import filter_submission, read_abnormal_probabilities
@@ -23,13 +25,16 @@ def parse_args():
                         '(comma-joined) is one model\'s out-of-fold files, read as one')
     parser.add_argument('--out', help='fused submission CSV (with --tune: the OOF fused with the best weights)')
     parser.add_argument('--weights', nargs='+', type=float, help='one weight per submission (default: equal)')
-    parser.add_argument('--iou-thr', type=float, default=0.4, help='WBF IoU threshold (default 0.4)')
+    parser.add_argument('--iou-thr', type=float, default=COMPETITION_IOU_THR,
+                        help='WBF IoU threshold (default %(default)s)')
     parser.add_argument('--skip-box-thr', type=float, default=0.0, help='ignore boxes scored below this')
     parser.add_argument('--meta', help='CSV image_id,width,height (or dim0,dim1) of the original images (optional: '
                         'without it boxes are normalised by their common extent, which fuses identically)')
     parser.add_argument('--abnormal-probs', help='CSV image_id,prob: apply the 2-class filter to the result')
-    parser.add_argument('--filter-low', type=float, default=0.08)
-    parser.add_argument('--filter-high', type=float, default=0.95)
+    parser.add_argument('--filter-low', type=float, default=FILTER_LOW,
+                        help='2-class filter: below, "No finding" only (default %(default)s)')
+    parser.add_argument('--filter-high', type=float, default=FILTER_HIGH,
+                        help='2-class filter: above, detections only (default %(default)s)')
     tune = parser.add_argument_group('weight search on out-of-fold predictions')
     tune.add_argument('--tune', action='store_true', help='search the weights instead of fusing with --weights')
     tune.add_argument('--ground-truth', help='train.csv-format ground truth of the out-of-fold images')

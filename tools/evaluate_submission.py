@@ -5,14 +5,15 @@ import sys
 
 import numpy as np
 
-from vinbig_mmdet.classes import ALL_CLASSES
 from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.classes import ALL_CLASSES, COMPETITION_IOU_THR
 from vinbig_mmdet.datasets.folds import read_folds
 from vinbig_mmdet.errors import InputError, require_path
 from vinbig_mmdet.evaluation import format_ap_table, kaggle_map, read_submission
 from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv
 from vinbig_mmdet.evaluation.kaggle_map import confusion_summary
 from vinbig_mmdet.evaluation.plots import save_evaluation
+from vinbig_mmdet.structures.boxes import empty_detections
 
 
 def parse_args():
@@ -27,8 +28,10 @@ def parse_args():
     parser.add_argument('--folds-file', help='score the images of this folds CSV (tools/make_folds.py) ...')
     parser.add_argument('--fold', type=int, nargs='+', help='... only these folds of it')
     parser.add_argument('--fusion', choices=['wbf', 'nms', 'none'], default='wbf',
-                        help="how several readers' boxes become ground truth (default: wbf at IoU 0.4)")
-    parser.add_argument('--iou-thr', type=float, default=0.4, help='IoU a detection must exceed (default 0.4)')
+                        help="how several readers' boxes become ground truth "
+                        f'(default: wbf at IoU {COMPETITION_IOU_THR})')
+    parser.add_argument('--iou-thr', type=float, default=COMPETITION_IOU_THR,
+                        help='IoU a detection must exceed (default %(default)s)')
     parser.add_argument('--json', help='also write {"mAP": ..., "per_class": {class: AP}, ...} here')
     parser.add_argument('--plots', help='save PR curves (PNG, JSON) and the confusion summary (CSV) here')
     return parser.parse_args()
@@ -64,8 +67,7 @@ def selected_images(args, preds):
 
 
 def score(preds, truth, iou_thr):
-    empty = (np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
-    return kaggle_map({i: preds.get(i, empty) for i in truth}, truth, iou_thr)
+    return kaggle_map({i: preds[i] if i in preds else empty_detections() for i in truth}, truth, iou_thr)
 
 
 def cv_table(results):

@@ -6,6 +6,7 @@ import os.path as osp
 import sys
 
 from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.classes import DRAW_SCORE_THR
 
 
 def parse_args():
@@ -18,7 +19,7 @@ def parse_args():
     parser.add_argument('checkpoint')
     parser.add_argument('inputs', nargs='+', help='image files or folders')
     parser.add_argument('--out-dir', default='work_dirs/infer', help='output folder (default: work_dirs/infer)')
-    parser.add_argument('--score-thr', type=float, default=0.3, help='minimum score shown (default 0.3)')
+    parser.add_argument('--score-thr', type=float, default=DRAW_SCORE_THR, help='minimum score shown (default %(default)s)')
     parser.add_argument('--meta-file', help='original sizes of PNG inputs: image_id,width,height or '
                         'image_id,dim0,dim1 (e.g. test_meta.csv of the 1024 px PNG set)')
     parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N (default cpu)')

@@ -12,7 +12,7 @@ def parse_args():
         'OUT/<image_id>.png, OUT/meta.csv (original width/height and DICOM attributes) and OUT/failures.csv for '
         'files that could not be converted, OUT/conversion.json (the settings). Rerunning skips finished images; a '
         'rerun with other settings is refused unless --overwrite. Exit status 1 if anything failed.')
-    parser.add_argument('--src', required=True, help='folder of <image_id>.dicom files')
+    parser.add_argument('--src', required=True, help='folder of <image_id>.dicom files (.dcm and .dic too)')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--size', type=int, default=1024, help='output size in px (default 1024)')
     parser.add_argument('--keep-aspect', action='store_true',

@@ -9,6 +9,7 @@ import tempfile
 import numpy as np
 
 from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.classes import DRAW_SCORE_THR
 
 
 def parse_args():
@@ -20,7 +21,8 @@ def parse_args():
     parser.add_argument('--submission', help='predictions (image_id,PredictionString, original pixels)')
     parser.add_argument('--config', help='config (default: the one MMEngine saved in WORK_DIR)')
     parser.add_argument('--data-path', help='data root (overrides the config)')
-    parser.add_argument('--score-thr', type=float, default=0.3, help='score from which boxes are drawn')
+    parser.add_argument('--score-thr', type=float, default=DRAW_SCORE_THR,
+                        help='score from which boxes are drawn (default %(default)s)')
     parser.add_argument('--out', required=True, help='output HTML file')
     return parser.parse_args()
 
@@ -41,7 +43,7 @@ def config_rows(cfg):
             ['batch per GPU', str(cfg.train_dataloader.batch_size)],
             ['data', f'{train_ds.data_root} (fold {train_ds.get("fold")} held out)'],
             ['radiologist fusion', str(train_ds.get('fusion', cfg.get('fusion')))],
-            ['"No finding" images in training', 'kept' if train_ds.get('keep_negatives', True) else 'left out']]
+            ['"No finding" images in training', 'left out' if (train_ds.get('filter_cfg') or {}).get('filter_empty_gt') else 'kept']]
 
 
 def main():

@@ -20,8 +20,10 @@ def parse_args():
     parser.add_argument('--tta', action='store_true', help='test-time augmentation: horizontal flip, merged by WBF')
     parser.add_argument('--tta-scales', nargs='+', type=int, help='also these square sizes under --tta, e.g. 896 1152')
     parser.add_argument('--abnormal-probs', help='CSV image_id,prob of an image classifier: apply the 2-class filter')
-    parser.add_argument('--filter-low', type=float, default=0.08, help='2-class filter: below, "No finding" only')
-    parser.add_argument('--filter-high', type=float, default=0.95, help='2-class filter: above, detections only')
+    parser.add_argument('--filter-low', type=float, help='2-class filter: below, "No finding" only '
+                        '(default: FILTER_LOW of vinbig_mmdet/classes.py)')
+    parser.add_argument('--filter-high', type=float, help='2-class filter: above, detections only '
+                        '(default: FILTER_HIGH of vinbig_mmdet/classes.py)')
     parser.add_argument('--eval-plots', help='save PR curves and the confusion summary (labelled data) here')
     parser.add_argument('--allow-partial', action='store_true',
                         help='load a checkpoint that does not fully fit the model (missing, extra or reshaped '
@@ -73,7 +75,10 @@ def main(args):
     if args.eval_plots:
         set_eval_plot_dir(cfg, osp.abspath(args.eval_plots))
     if args.abnormal_probs:
-        set_two_class_filter(cfg, osp.abspath(args.abnormal_probs), args.filter_low, args.filter_high)
+        from vinbig_mmdet.classes import FILTER_HIGH, FILTER_LOW
+        low, high = (FILTER_LOW if args.filter_low is None else args.filter_low,
+                     FILTER_HIGH if args.filter_high is None else args.filter_high)
+        set_two_class_filter(cfg, osp.abspath(args.abnormal_probs), low, high)
     if args.tta:
         scales = [(s, s) for s in args.tta_scales] if args.tta_scales else None
         if scales:

@@ -23,3 +23,18 @@ PALETTE: List[Tuple[int, int, int]] = [
     (170, 110, 40), (128, 0, 0)]
 
 METAINFO: Dict[str, object] = dict(classes=CLASSES, palette=PALETTE)
+
+# The numbers that define the task. Configs are pure (no imports) and repeat them as literals;
+# tests/configs/test_configs.py checks that they agree.
+
+#: The competition's overlap: a detection counts when its IoU with a ground-truth box is strictly above this. The
+#: readers' boxes are fused (and submissions ensembled) at the same overlap.
+COMPETITION_IOU_THR: float = 0.4
+
+#: The image-level 2-class filter: P(abnormal) below FILTER_LOW -> "No finding" only; above FILTER_HIGH ->
+#: the detections only; in between -> both (the public solutions' thresholds).
+FILTER_LOW: float = 0.08
+FILTER_HIGH: float = 0.95
+
+#: Boxes scored at least this are drawn (infer.py, --show-dir, the report) and counted in the confusion summary.
+DRAW_SCORE_THR: float = 0.3

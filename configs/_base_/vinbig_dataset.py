@@ -25,15 +25,11 @@ test_pipeline = [
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'original_size')),
 ]
-unlabelled_pipeline = [
-    dict(type='LoadDicomFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=False),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'original_size')),
-]
+# Unlabelled images (Kaggle's test set): the test pipeline without its annotations.
+unlabelled_pipeline = [t for t in test_pipeline if t['type'] != 'LoadAnnotations']
 
 # Readers' boxes fused with weighted boxes fusion at IoU 0.4 (the competition's overlap); "No finding" images
-# kept as negatives.
+# kept in training as negatives (filter_empty_gt=False; validation and test never drop images).
 fusion = dict(type='wbf', iou_thr=0.4, skip_box_thr=0.0)
 
 train_dataloader = dict(
@@ -51,7 +47,7 @@ train_dataloader = dict(
         fold=fold,
         split='train',
         fusion=fusion,
-        keep_negatives=True,
+        filter_cfg=dict(filter_empty_gt=False),
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,

@@ -45,7 +45,7 @@ def test_coco_start_recipe(name):
     assert cfg.model.backbone.init_cfg is None  # no ImageNet download: every backbone weight comes from COCO
     assert cfg.train_cfg.max_epochs == 24 and cfg.auto_scale_lr.base_batch_size == 16
     assert cfg.train_dataloader.batch_size == 4 and cfg.optim_wrapper.optimizer.lr == 0.01
-    assert cfg.train_dataloader.dataset.keep_negatives
+    assert not cfg.train_dataloader.dataset.filter_cfg.filter_empty_gt
     # the dataset base's pipelines, with the augmentations inserted before packing, nothing else changed
     train = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
     assert train == [t['type'] for t in DATASET.train_pipeline[:-1]] + [
@@ -71,7 +71,7 @@ def test_augmented_pipeline_keeps_boxes_on_the_image(demo_root):
     cfg = Config.fromfile(str(CONFIGS / 'faster-rcnn_r50_fpn_coco-pretrained_24e_vinbig.py'))
     pipeline = [dict(t, scale=(128, 128)) if t['type'] == 'Resize' else t for t in cfg.train_pipeline]
     ds = VinBigDataset(data_root=str(demo_root), ann_file='train.csv', data_prefix=dict(img='train/'),
-                       pipeline=[], keep_negatives=True)
+                       pipeline=[])
     transform = Compose(pipeline)
     random.seed(0)
     np.random.seed(0)

@@ -30,7 +30,7 @@ def test_every_config_parses(name):
     cfg = Config.fromfile(str(CONFIGS / name))
     assert cfg.custom_imports['imports'] == ['vinbig_mmdet']
     if cfg.model.type == 'AbnormalityClassifier':
-        assert cfg.train_dataloader.dataset.keep_negatives  # "No finding" is the normal class
+        assert not cfg.train_dataloader.dataset.filter_cfg.filter_empty_gt  # "No finding" is the normal class
     else:
         assert head_class_counts(cfg.model) and set(head_class_counts(cfg.model)) == {14}
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):

@@ -76,10 +76,25 @@ def test_unknown_fusion(dicom_root):
         build(dicom_root, fusion=dict(type='mean'))
 
 
-def test_negatives_kept_by_default_and_droppable(dicom_root):
+def test_filter_empty_gt_drops_no_finding_images_from_training_only(dicom_root):
     infos = by_id(build(dicom_root))
-    assert infos['img_b']['instances'] == []
-    assert set(by_id(build(dicom_root, keep_negatives=False))) == {'img_a', 'img_c'}
+    assert infos['img_b']['instances'] == []  # kept by default, as a negative
+    assert set(by_id(build(dicom_root, filter_cfg=dict(filter_empty_gt=False)))) == {'img_a', 'img_b', 'img_c'}
+    assert set(by_id(build(dicom_root, filter_cfg=dict(filter_empty_gt=True)))) == {'img_a', 'img_c'}
+    assert set(by_id(build(dicom_root, filter_cfg=dict(min_size=H)))) == {'img_a', 'img_b', 'img_c'}  # >= kept
+    # validation and test never drop an image, whatever the filter says
+    write_csv(dicom_root / 'folds.csv', [('img_a', 0), ('img_b', 0), ('img_c', 0)], ['image_id', 'fold'])
+    tested = build(dicom_root, folds_file='folds.csv', fold=0, split='val', test_mode=True,
+                   filter_cfg=dict(filter_empty_gt=True, min_size=10 ** 6))
+    assert set(by_id(tested)) == {'img_a', 'img_b', 'img_c'}
+
+
+@pytest.mark.parametrize('old', [True, False])
+def test_old_keep_negatives_names_its_replacement(dicom_root, old):
+    with pytest.raises(InputError, match=rf'keep_negatives={old} is replaced .*filter_cfg=dict\(filter_empty_gt={not old}\)'):
+        build(dicom_root, keep_negatives=old)
+    with pytest.raises(InputError, match=r"filter_cfg key\(s\) \['filter_empty'\] not understood.*filter_empty_gt"):
+        build(dicom_root, filter_cfg=dict(filter_empty=True))
 
 
 def test_folds(dicom_root):

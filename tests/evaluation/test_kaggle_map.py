@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from vinbig_mmdet.evaluation import box_iou, kaggle_map, voc_ap
+from vinbig_mmdet.evaluation import kaggle_map, voc_ap
+from vinbig_mmdet.structures.boxes import box_iou
 
 GT_BOX = [0, 0, 10, 10]
 

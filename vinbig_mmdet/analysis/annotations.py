@@ -8,14 +8,12 @@ from typing import Dict, List, Optional
 import numpy as np
 import pandas as pd
 
-from ..classes import ALL_CLASSES, CLASSES, NO_FINDING_ID
+from ..classes import ALL_CLASSES, CLASSES, COMPETITION_IOU_THR, NO_FINDING_ID
 from ..datasets.annotations import UNKNOWN_READER
-from ..evaluation.kaggle_map import box_iou_pairs
-
-BOX = ['x_min', 'y_min', 'x_max', 'y_max']
+from ..structures.boxes import BOX_COLUMNS, box_iou_pairs
 
 
-def class_table(ann: pd.DataFrame, iou_thr: float = 0.4) -> pd.DataFrame:
+def class_table(ann: pd.DataFrame, iou_thr: float = COMPETITION_IOU_THR) -> pd.DataFrame:
     """One row per class: rows, images, median box width/height, reader agreement."""
     findings = ann[ann['class_id'] != NO_FINDING_ID]
     w, h = findings['x_max'] - findings['x_min'], findings['y_max'] - findings['y_min']
@@ -54,7 +52,7 @@ def _same_group_pairs(group: np.ndarray) -> tuple:
     return i[i != j], j[i != j]
 
 
-def reader_agreement(ann: pd.DataFrame, iou_thr: float = 0.4) -> Dict[int, float]:
+def reader_agreement(ann: pd.DataFrame, iou_thr: float = COMPETITION_IOU_THR) -> Dict[int, float]:
     """Per class: the share of one reader's boxes that another reader of the same image matches (same class,
     IoU > ``iou_thr``). Rows without a reader (``R?``) are left out; empty if no row has one."""
     findings = ann[(ann['class_id'] != NO_FINDING_ID) & (ann['rad_id'] != UNKNOWN_READER)]
@@ -63,7 +61,7 @@ def reader_agreement(ann: pd.DataFrame, iou_thr: float = 0.4) -> Dict[int, float
     group = findings.groupby(['image_id', 'class_id'], sort=False).ngroup().to_numpy()
     order = np.argsort(group, kind='stable')
     group = group[order]
-    boxes = findings[BOX].to_numpy(np.float64)[order]
+    boxes = findings[BOX_COLUMNS].to_numpy(np.float64)[order]
     readers = pd.factorize(findings['rad_id'].astype(str))[0][order]
     labels = findings['class_id'].to_numpy(np.int64)[order]
     i, j = _same_group_pairs(group)
@@ -76,7 +74,7 @@ def reader_agreement(ann: pd.DataFrame, iou_thr: float = 0.4) -> Dict[int, float
     return {c: float(matched[c] / rows[c]) for c in range(len(CLASSES)) if rows[c]}
 
 
-def save_plots(ann: pd.DataFrame, out_dir: str, iou_thr: float = 0.4,
+def save_plots(ann: pd.DataFrame, out_dir: str, iou_thr: float = COMPETITION_IOU_THR,
                table: Optional[pd.DataFrame] = None) -> List[str]:
     """class_counts.png, boxes_per_image.png, box_sizes.png, reader_agreement.png in ``out_dir`` (``table``:
     the :func:`class_table` of ``ann``, if already computed)."""

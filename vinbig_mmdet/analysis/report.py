@@ -9,10 +9,11 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from ..classes import NO_FINDING_ID
+from ..classes import COMPETITION_IOU_THR, DRAW_SCORE_THR, NO_FINDING_ID
 from ..engine.inference import detection_dicts, draw_detections
-from ..evaluation.kaggle_map import add_no_finding_gt, box_iou, confusion_summary, kaggle_map
+from ..evaluation.kaggle_map import add_no_finding_gt, confusion_summary, kaggle_map
 from ..io import read_image
+from ..structures.boxes import box_iou, empty_ground_truth, greedy_match
 
 CSS = """body{font-family:sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ccc}
@@ -34,25 +35,21 @@ def file_data_uri(path: str) -> str:
         return 'data:image/png;base64,' + base64.b64encode(f.read()).decode()
 
 
-def image_quality(gt: Tuple[np.ndarray, np.ndarray], det, score_thr: float = 0.3,
-                  iou_thr: float = 0.4) -> float:
-    """F1 of one image at IoU > 0.4 among detections scored >= ``score_thr`` ("No finding" included)."""
+def image_quality(gt: Tuple[np.ndarray, np.ndarray], det, score_thr: float = DRAW_SCORE_THR,
+                  iou_thr: float = COMPETITION_IOU_THR) -> float:
+    """F1 of one image at IoU > 0.4 among detections scored >= ``score_thr`` ("No finding" included), matched
+    as the metric matches them (highest score first, same class)."""
     gt_boxes, gt_labels = gt
     boxes, scores, labels = (np.asarray(a) for a in det)
-    keep = scores >= score_thr
+    keep = np.flatnonzero(scores >= score_thr)
+    keep = keep[np.argsort(-scores[keep], kind='stable')]
     boxes, labels = boxes.reshape(-1, 4)[keep], labels[keep]
-    iou = box_iou(gt_boxes, boxes) * (gt_labels[:, None] == labels[None, :])
-    tp = 0
-    used = np.zeros(len(boxes), bool)
-    for k in range(len(gt_boxes)):
-        candidates = np.where(~used & (iou[k] > iou_thr), iou[k], -1)
-        if len(candidates) and candidates.max() > 0:
-            used[candidates.argmax()] = True
-            tp += 1
+    iou = box_iou(boxes, gt_boxes) * (labels[:, None] == gt_labels[None, :])
+    tp = int((greedy_match(iou, iou_thr) >= 0).sum())
     return 2 * tp / max(2 * tp + (len(boxes) - tp) + (len(gt_boxes) - tp), 1)
 
 
-def draw_case(path: str, gt, det, score_thr: float = 0.3, max_side: int = 512) -> np.ndarray:
+def draw_case(path: str, gt, det, score_thr: float = DRAW_SCORE_THR, max_side: int = 512) -> np.ndarray:
     """Ground truth thin and white, predictions >= score_thr in their class colour (the drawing of infer.py)."""
     truth = [d for d in detection_dicts(gt[0], np.ones(len(gt[1])), gt[1], 0.0) if d['class_id'] != NO_FINDING_ID]
     return draw_detections(read_image(path), detection_dicts(*det, score_thr), max_side, truth)
@@ -67,7 +64,7 @@ def _table(rows: List[List[str]], header: List[str]) -> str:
 def build_report(title: str, config_rows: List[List[str]], curves_png: Optional[str],
                  val_record: Optional[Dict], predictions: Optional[Dict] = None,
                  ground_truth: Optional[Dict] = None, image_paths: Optional[Dict[str, str]] = None,
-                 n_cases: int = 6, score_thr: float = 0.3) -> str:
+                 n_cases: int = 6, score_thr: float = DRAW_SCORE_THR) -> str:
     """The HTML page. ``ground_truth``/``predictions`` are in original pixels, keyed by image id."""
     parts = [f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
              f'<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>',
@@ -105,7 +102,7 @@ def build_report(title: str, config_rows: List[List[str]], curves_png: Optional[
         else:
             order = sorted(predictions, key=lambda k: -float(np.max(predictions[k][1], initial=0)))
             groups = [('Most confident predictions', order[:2 * n_cases])]
-        empty = (np.zeros((0, 4)), np.zeros(0, np.int64))
+        empty = empty_ground_truth()
         for heading, ids in groups:
             parts.append(f'<h2>{heading}</h2><p class="note">white: ground truth; colour: predictions scored '
                          f'>= {score_thr}</p><div class="grid">')

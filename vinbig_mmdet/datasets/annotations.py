@@ -33,8 +33,8 @@ import pandas as pd
 from ..classes import CLASSES, NO_FINDING_ID, NO_FINDING_NAME
 from ..errors import InputError
 from ..io.csv_reader import csv_columns, read_csv
+from ..structures.boxes import BOX_COLUMNS
 
-BOX_COLUMNS = ['x_min', 'y_min', 'x_max', 'y_max']
 LABEL_COLUMNS = ['class_id'] + BOX_COLUMNS  # what makes a CSV an annotation file, not an image list
 ANNOTATION_COLUMNS = ['image_id'] + LABEL_COLUMNS
 KAGGLE_COLUMNS = ['image_id', 'class_name', 'class_id', 'rad_id'] + BOX_COLUMNS

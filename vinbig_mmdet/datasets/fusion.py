@@ -10,10 +10,12 @@ from typing import List, Optional, Sequence, Tuple, Union
 import numpy as np
 from ensemble_boxes import nms, weighted_boxes_fusion
 
+from ..classes import COMPETITION_IOU_THR
 from ..errors import InputError
+from ..structures.boxes import empty_detections, empty_ground_truth
 
 FUSION_METHODS = ('wbf', 'nms', 'none')
-FUSION_DEFAULTS = dict(type='wbf', iou_thr=0.4, skip_box_thr=0.0)
+FUSION_DEFAULTS = dict(type='wbf', iou_thr=COMPETITION_IOU_THR, skip_box_thr=0.0)
 
 
 def check_fusion(method: str, iou_thr: float, skip_box_thr: float, where: str = 'fusion') -> None:
@@ -47,7 +49,7 @@ def fusion_options(fusion: Union[None, str, dict], where: str = 'fusion') -> dic
 
 
 def fuse_boxes(boxes: Sequence[np.ndarray], scores: Sequence[np.ndarray], labels: Sequence[np.ndarray],
-               width: float, height: float, method: str = 'wbf', iou_thr: float = 0.4,
+               width: float, height: float, method: str = 'wbf', iou_thr: float = COMPETITION_IOU_THR,
                skip_box_thr: float = 0.0, weights: Optional[List[float]] = None,
                conf_type: str = 'avg') -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fuse boxes from several sources (readers or models) of one image, class by class.
@@ -62,7 +64,7 @@ def fuse_boxes(boxes: Sequence[np.ndarray], scores: Sequence[np.ndarray], labels
     """
     check_fusion(method, iou_thr, skip_box_thr)
     if not any(len(b) for b in boxes):
-        return np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64)
+        return empty_detections()
     boxes = [np.asarray(b, np.float64).reshape(-1, 4) for b in boxes]
     if method == 'none':
         return (np.concatenate(boxes), np.concatenate([np.asarray(s, np.float64) for s in scores]),
@@ -85,7 +87,7 @@ def fuse_boxes(boxes: Sequence[np.ndarray], scores: Sequence[np.ndarray], labels
 
 
 def fuse_readers(boxes: np.ndarray, labels: np.ndarray, readers: np.ndarray, width: float, height: float,
-                 method: str = 'wbf', iou_thr: float = 0.4, skip_box_thr: float = 0.0
+                 method: str = 'wbf', iou_thr: float = COMPETITION_IOU_THR, skip_box_thr: float = 0.0
                  ) -> Tuple[np.ndarray, np.ndarray]:
     """Fuse the boxes of one image's radiologists (each reader is one source, every box has score 1).
 
@@ -94,12 +96,12 @@ def fuse_readers(boxes: np.ndarray, labels: np.ndarray, readers: np.ndarray, wid
     dominates building a large dataset. The readers stay in the same source order, so ties break as before."""
     check_fusion(method, iou_thr, skip_box_thr)  # also when no box reaches fuse_boxes
     if len(boxes) == 0:
-        return np.zeros((0, 4)), np.zeros(0, dtype=np.int64)
+        return empty_ground_truth()
     classes, counts = np.unique(labels, return_counts=True)
     alone = np.isin(labels, classes[counts == 1]) if method != 'none' else np.zeros(len(labels), bool)
     single = np.clip(boxes[alone], 0, np.array([width, height, width, height], dtype=np.float64))
     single_ok = (single[:, 2] > single[:, 0]) & (single[:, 3] > single[:, 1])
-    fused, fused_labels = np.zeros((0, 4)), np.zeros(0, dtype=np.int64)
+    fused, fused_labels = empty_ground_truth()
     if not alone.all():
         rest_boxes, rest_labels, rest_readers = boxes[~alone], labels[~alone], readers[~alone]
         groups = [rest_readers == r for r in dict.fromkeys(readers.tolist())]

@@ -19,7 +19,7 @@ BAD_IMAGE_FIX = ('the run stops at the first unreadable image: list them all wit
 
 @TRANSFORMS.register_module()
 class LoadDicomFromFile(LoadImageFromFile):
-    """Load a DICOM (``.dicom``/``.dcm``) with :func:`vinbig_mmdet.io.read_dicom`, anything else like
+    """Load a DICOM (any of ``DICOM_SUFFIXES``) with :func:`vinbig_mmdet.io.read_dicom`, anything else like
     ``LoadImageFromFile``, so one pipeline serves the original DICOMs and the PNG version.
 
     Sets the keys ``LoadImageFromFile`` sets: ``img`` (H x W x 3 uint8, or float32 with ``to_float32``),

@@ -14,17 +14,32 @@ from PIL import Image
 
 from ..classes import METAINFO, NO_FINDING_ID
 from ..errors import InputError, require_path
-from ..io import is_dicom_path, read_dicom_header
+from ..io import IMAGE_SUFFIXES, is_dicom_path, read_dicom_header
 from ..io.convert import META_FILE
-from .annotations import (BOX_COLUMNS, AnnotationError, RepairLog, clip_boxes, has_boxes, read_annotations,
+from ..structures.boxes import BOX_COLUMNS
+from .annotations import (AnnotationError, RepairLog, clip_boxes, has_boxes, read_annotations,
                           read_image_list, read_sizes, sizes_from_frame)
 from .folds import make_folds_command, read_folds
 from .fusion import fuse_readers, fusion_options
 
-IMAGE_SUFFIXES = ('.dicom', '.dcm', '.png', '.jpg', '.jpeg')
 GET_DATA = ('download the data from the Kaggle competition (or a 1024 px PNG version) as data/README.md describes '
             'and point --data-path at its folder, or generate demo data with `make demo`')
 Findings = Tuple[np.ndarray, np.ndarray, np.ndarray]  # boxes (N, 4), labels (N,), reader ids (N,)
+
+
+FILTER_KEYS = ('filter_empty_gt', 'min_size')
+
+
+def check_filter_cfg(kwargs: dict) -> None:
+    """Refuse the old ``keep_negatives`` (naming its replacement) and ``filter_cfg`` keys the dataset ignores."""
+    if 'keep_negatives' in kwargs:
+        old = kwargs['keep_negatives']
+        raise InputError(f'VinBigDataset: keep_negatives={old!r} is replaced by MMDetection\'s filter_cfg: write '
+                         f'filter_cfg=dict(filter_empty_gt={not old}) in the dataset (train_dataloader.dataset)')
+    unknown = sorted(set(kwargs.get('filter_cfg') or {}) - set(FILTER_KEYS))
+    if unknown:
+        raise InputError(f'VinBigDataset: filter_cfg key(s) {unknown} not understood; it accepts '
+                         f'{", ".join(FILTER_KEYS)}')
 
 
 def sizes_file_candidates(img_dir: str) -> List[str]:
@@ -103,7 +118,10 @@ class VinBigDataset(BaseDetDataset):
         img_suffix: restrict to one file type (e.g. '.png'); by default any of ``IMAGE_SUFFIXES``.
         fusion: how the readers' boxes become training targets: ``dict(type='wbf'|'nms'|'none',
             iou_thr=0.4, skip_box_thr=0.0)``.
-        keep_negatives: keep "No finding" images (70% of the data) as negatives.
+        filter_cfg: MMDetection's ``dict(filter_empty_gt=False, min_size=0)``, applied to training only (never
+            with ``test_mode``): ``filter_empty_gt=True`` drops the "No finding" images (70% of the data; kept as
+            negatives by default), ``min_size`` drops images narrower or lower than that (original pixels).
+            ``keep_negatives=`` of earlier versions is refused with the replacement named.
         folds_file, fold, split: with a CSV of image_id, fold (relative to ``data_root``, or absolute, e.g.
             outside a read-only data folder): ``split='train'`` keeps every fold but ``fold``, ``split='val'``
             keeps only ``fold``.
@@ -116,9 +134,10 @@ class VinBigDataset(BaseDetDataset):
     METAINFO = METAINFO
 
     def __init__(self, *args, meta_file: Optional[str] = None, img_suffix: Optional[str] = None,
-                 fusion: Optional[dict] = None, keep_negatives: bool = True, folds_file: Optional[str] = None,
+                 fusion: Optional[dict] = None, folds_file: Optional[str] = None,
                  fold: Optional[int] = None, split: str = 'train', invalid_boxes: str = 'error',
                  missing_images: str = 'error', missing_ann_file: str = 'error', **kwargs) -> None:
+        check_filter_cfg(kwargs)
         fusion = fusion_options(fusion)
         if split not in ('train', 'val'):
             raise ValueError(f"split must be 'train' or 'val', got {split!r}")
@@ -131,7 +150,7 @@ class VinBigDataset(BaseDetDataset):
         data_root = kwargs.get('data_root') or ''
         self.meta_file = osp.join(data_root, meta_file) if meta_file else None
         self.folds_file = osp.join(data_root, folds_file) if folds_file else None
-        self.img_suffix, self.fusion, self.keep_negatives = img_suffix, fusion, keep_negatives
+        self.img_suffix, self.fusion = img_suffix, fusion
         self.fold, self.split = fold, split
         self.invalid_boxes, self.missing_images = invalid_boxes, missing_images
         self.missing_ann_file = missing_ann_file
@@ -259,12 +278,16 @@ class VinBigDataset(BaseDetDataset):
 
     # ------------------------------------------------------------------ filtering
     def filter_data(self) -> List[dict]:
-        """Drop "No finding" images only when asked (``keep_negatives=False``); never in test mode."""
-        if self.test_mode or self.keep_negatives:
+        """MMDetection's ``filter_cfg`` (as ``CocoDataset.filter_data``): in training only, drop the images without
+        boxes ("No finding") when ``filter_empty_gt``, and those smaller than ``min_size``; logged."""
+        if self.test_mode or not self.filter_cfg:
             return self.data_list
-        kept = [d for d in self.data_list if d['instances']]
-        print_log(f'VinBigDataset: keep_negatives=False dropped {len(self.data_list) - len(kept)} "No finding" '
-                  f'images, {len(kept)} left', logger='current')
+        empty_out, min_size = self.filter_cfg.get('filter_empty_gt', False), self.filter_cfg.get('min_size', 0)
+        kept = [d for d in self.data_list
+                if (d['instances'] or not empty_out) and min(d['width'], d['height']) >= min_size]
+        if len(kept) < len(self.data_list):
+            print_log(f'VinBigDataset: filter_cfg={self.filter_cfg} dropped {len(self.data_list) - len(kept)} '
+                      f'images ("No finding" or small), {len(kept)} left', logger='current')
         return kept
 
     def get_cat_ids(self, idx: int) -> List[int]:

@@ -3,13 +3,15 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..classes import COMPETITION_IOU_THR
 from ..datasets.fusion import check_fusion, fuse_boxes
 from ..errors import InputError
+from ..structures.boxes import empty_detections
 from .submission import Detections
 
 
 def ensemble_submissions(submissions: Sequence[Dict[str, Detections]], weights: Optional[List[float]] = None,
-                         iou_thr: float = 0.4, skip_box_thr: float = 0.0,
+                         iou_thr: float = COMPETITION_IOU_THR, skip_box_thr: float = 0.0,
                          sizes: Optional[Dict[str, Tuple[int, int]]] = None) -> Dict[str, Detections]:
     """Fuse several submissions' detections per image with WBF.
 
@@ -26,7 +28,7 @@ def ensemble_submissions(submissions: Sequence[Dict[str, Detections]], weights: 
     if weights is not None and not all(np.isfinite(w) and w > 0 for w in weights):
         raise InputError(f'weights must be positive numbers, got {list(weights)}')
     image_ids = list(dict.fromkeys(i for sub in submissions for i in sub))
-    empty = (np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
+    empty = empty_detections()
     fused = {}
     for img_id in image_ids:
         dets = [sub.get(img_id, empty) for sub in submissions]

@@ -4,13 +4,15 @@ from typing import Collection, Dict, Optional, Tuple
 import numpy as np
 import pandas as pd
 
+from ..classes import COMPETITION_IOU_THR
 from ..datasets.annotations import read_annotations, sizes_from_frame
 from ..datasets.fusion import fuse_readers
 from ..datasets.vinbig import group_findings
 from ..errors import require_path
+from ..structures.boxes import empty_ground_truth
 
 
-def ground_truth_from_csv(path: str, fusion: str = 'wbf', iou_thr: float = 0.4,
+def ground_truth_from_csv(path: str, fusion: str = 'wbf', iou_thr: float = COMPETITION_IOU_THR,
                           image_ids: Optional[Collection[str]] = None) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
     """image_id -> (boxes, labels); readers' boxes fused with ``fusion`` ('wbf', 'nms' or 'none').
 
@@ -22,7 +24,7 @@ def ground_truth_from_csv(path: str, fusion: str = 'wbf', iou_thr: float = 0.4,
         ann = ann[ann['image_id'].isin(set(image_ids))]
     sizes = sizes_from_frame(ann, path) if {'width', 'height'} <= set(ann.columns) else {}
     findings = group_findings(ann)
-    empty = (np.zeros((0, 4)), np.zeros(0, np.int64))
+    empty = empty_ground_truth()
     truth = {}
     for img_id in pd.unique(ann['image_id']):
         if img_id not in findings:

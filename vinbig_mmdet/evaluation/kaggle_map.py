@@ -16,7 +16,8 @@ from typing import Dict, List, Mapping, Tuple
 
 import numpy as np
 
-from ..classes import NO_FINDING_ID
+from ..classes import COMPETITION_IOU_THR, DRAW_SCORE_THR, NO_FINDING_ID
+from ..structures.boxes import box_iou, box_iou_pairs, empty_detections, greedy_match
 
 #: The box that stands for "No finding" in ground truth and submissions.
 NO_FINDING_BOX = (0.0, 0.0, 1.0, 1.0)
@@ -24,27 +25,6 @@ NO_FINDING_BOX = (0.0, 0.0, 1.0, 1.0)
 Boxes = np.ndarray  # (N, 4) x_min, y_min, x_max, y_max
 GroundTruth = Mapping[str, Tuple[Boxes, np.ndarray]]  # image_id -> (boxes, labels)
 Predictions = Mapping[str, Tuple[Boxes, np.ndarray, np.ndarray]]  # image_id -> (boxes, scores, labels)
-
-
-def box_iou(a: Boxes, b: Boxes) -> np.ndarray:
-    """IoU matrix (len(a), len(b)) in continuous coordinates."""
-    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
-    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-
-
-def box_iou_pairs(a: Boxes, b: Boxes) -> np.ndarray:
-    """IoU of ``a[k]`` with ``b[k]`` for every k, in continuous coordinates."""
-    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
-    inter = np.prod(np.clip(np.minimum(a[:, 2:], b[:, 2:]) - np.maximum(a[:, :2], b[:, :2]), 0, None), axis=1)
-    union = (np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1) +
-             np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1) - inter)
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
 def voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
@@ -97,12 +77,7 @@ def _match_sorted(img: np.ndarray, boxes: np.ndarray, gt_img: np.ndarray, gt_box
     # several: VOC's greedy rule, image by image (each detection takes its best-overlapping box if still free)
     for image in np.unique(img[n_gt[img] > 1]):
         rows = np.flatnonzero(img == image)
-        iou = box_iou(boxes[rows], gt_boxes[gt_img == image])
-        best, best_iou = iou.argmax(axis=1), iou.max(axis=1)
-        taken = np.zeros(iou.shape[1], dtype=bool)
-        for k, row in enumerate(rows):
-            if best_iou[k] > iou_thr and not taken[best[k]]:
-                tp[row] = taken[best[k]] = True
+        tp[rows] = greedy_match(box_iou(boxes[rows], gt_boxes[gt_img == image]), iou_thr) >= 0
     return tp
 
 
@@ -113,7 +88,7 @@ def precision_recall(tp: np.ndarray, n_gt: int) -> Tuple[np.ndarray, np.ndarray]
     return precision, recall
 
 
-def kaggle_map(predictions: Predictions, ground_truth: GroundTruth, iou_thr: float = 0.4,
+def kaggle_map(predictions: Predictions, ground_truth: GroundTruth, iou_thr: float = COMPETITION_IOU_THR,
                num_classes: int = NO_FINDING_ID + 1) -> Dict[str, object]:
     """Score predictions (original pixels, class 14 included) against ground truth.
 
@@ -143,14 +118,14 @@ def kaggle_map(predictions: Predictions, ground_truth: GroundTruth, iou_thr: flo
     return dict(mAP=float(np.mean(valid)) if valid else float('nan'), AP=ap, n_gt=n_gts, pr=curves)
 
 
-def no_finding_baseline(ground_truth: GroundTruth, iou_thr: float = 0.4) -> float:
+def no_finding_baseline(ground_truth: GroundTruth, iou_thr: float = COMPETITION_IOU_THR) -> float:
     """mAP of a submission that calls every image "No finding" (``14 1 0 0 1 1``): the chance level to beat."""
     nothing = {i: (np.array([NO_FINDING_BOX]), np.array([1.0]), np.array([NO_FINDING_ID])) for i in ground_truth}
     return kaggle_map(nothing, ground_truth, iou_thr)['mAP']
 
 
-def confusion_summary(predictions: Predictions, ground_truth: GroundTruth, iou_thr: float = 0.4,
-                      score_thr: float = 0.3) -> Dict[int, Dict[str, int]]:
+def confusion_summary(predictions: Predictions, ground_truth: GroundTruth, iou_thr: float = COMPETITION_IOU_THR,
+                      score_thr: float = DRAW_SCORE_THR) -> Dict[int, Dict[str, int]]:
     """What happened to each ground-truth box, per class, among predictions scored >= ``score_thr``:
     ``found`` (a prediction of its class overlaps it, IoU > ``iou_thr``), ``as <class>`` (only a prediction of
     another class does; the best-overlapping one is counted), or ``missed`` (nothing there)."""
@@ -158,7 +133,7 @@ def confusion_summary(predictions: Predictions, ground_truth: GroundTruth, iou_t
     gt = add_no_finding_gt(ground_truth)
     summary: Dict[int, Dict[str, int]] = {}
     for img_id, (gt_boxes, gt_labels) in gt.items():
-        boxes, scores, labels = predictions.get(img_id, (np.zeros((0, 4)), np.zeros(0), np.zeros(0)))
+        boxes, scores, labels = predictions[img_id] if img_id in predictions else empty_detections()
         keep = np.asarray(scores) >= score_thr
         boxes, labels = np.asarray(boxes).reshape(-1, 4)[keep], np.asarray(labels)[keep]
         iou = box_iou(gt_boxes, boxes)

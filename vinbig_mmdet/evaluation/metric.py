@@ -6,7 +6,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmdet.registry import METRICS
 
-from ..classes import ALL_CLASSES
+from ..classes import ALL_CLASSES, COMPETITION_IOU_THR, FILTER_HIGH, FILTER_LOW
 from .kaggle_map import confusion_summary, kaggle_map
 from .plots import save_evaluation
 from .submission import (filter_submission, format_prediction_string, read_abnormal_probabilities,
@@ -43,7 +43,7 @@ class VinBigMetric(BaseMetric):
         submission_file: if set, also write a Kaggle submission of every image evaluated (labelled or not).
         plot_dir: if set, save per-class precision-recall curves (PNG + JSON) and the class confusion summary
             (CSV) of labelled data there.
-        two_class_filter: ``dict(probs='abnormal.csv', low=0.08, high=0.95)``: apply the image-level filter
+        two_class_filter: ``dict(probs='abnormal.csv', low=FILTER_LOW, high=FILTER_HIGH)``: apply the image-level filter
             (see :func:`vinbig_mmdet.evaluation.submission.two_class_filter`) before scoring and writing.
 
     Metrics (prefix ``vinbig``): ``mAP`` and ``AP_<class>`` for every class with ground truth. Unlabelled data
@@ -51,7 +51,7 @@ class VinBigMetric(BaseMetric):
     """
     default_prefix: Optional[str] = 'vinbig'
 
-    def __init__(self, iou_thr: float = 0.4, score_thr: float = 0.0, max_per_img: int = 100,
+    def __init__(self, iou_thr: float = COMPETITION_IOU_THR, score_thr: float = 0.0, max_per_img: int = 100,
                  no_finding: str = '1-max', submission_file: Optional[str] = None,
                  two_class_filter: Optional[dict] = None, plot_dir: Optional[str] = None,
                  collect_device: str = 'cpu',
@@ -82,8 +82,8 @@ class VinBigMetric(BaseMetric):
         if self.two_class_filter:
             cfg = dict(self.two_class_filter)
             probs = read_abnormal_probabilities(cfg['probs'])
-            filtered = filter_submission({r[0]: r[1] for r in results}, probs, cfg.get('low', 0.08),
-                                         cfg.get('high', 0.95), cfg['probs'])
+            filtered = filter_submission({r[0]: r[1] for r in results}, probs, cfg.get('low', FILTER_LOW),
+                                         cfg.get('high', FILTER_HIGH), cfg['probs'])
             results = [(img_id, filtered[img_id], gt) for img_id, _, gt in results]
             logger.info(f'VinBigMetric: two-class filter from {cfg["probs"]} applied')
         if self.submission_file:

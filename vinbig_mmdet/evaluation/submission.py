@@ -11,7 +11,7 @@ from typing import Callable, Dict, Iterable, List, Sequence, Tuple
 import numpy as np
 import pandas as pd
 
-from ..classes import NO_FINDING_ID
+from ..classes import FILTER_HIGH, FILTER_LOW, NO_FINDING_ID
 from ..errors import InputError
 from ..io.atomic import atomic_open
 from ..io.csv_reader import read_csv
@@ -180,7 +180,7 @@ def read_abnormal_probabilities(path: str) -> Dict[str, float]:
     return dict(zip(df['image_id'], p.astype(float)))
 
 
-def two_class_filter(det: Detections, p_abnormal: float, low: float = 0.08, high: float = 0.95) -> Detections:
+def two_class_filter(det: Detections, p_abnormal: float, low: float = FILTER_LOW, high: float = FILTER_HIGH) -> Detections:
     """The image-level filter top teams used: an image classifier's probability of abnormality decides.
 
     - ``p < low``: the image is called normal: only ``14 1 0 0 1 1``.
@@ -199,8 +199,8 @@ def two_class_filter(det: Detections, p_abnormal: float, low: float = 0.08, high
             np.concatenate([labels[keep], [NO_FINDING_ID]]).astype(np.int64))
 
 
-def filter_submission(rows: Dict[str, Detections], probabilities: Dict[str, float], low: float = 0.08,
-                      high: float = 0.95, where: str = '') -> Dict[str, Detections]:
+def filter_submission(rows: Dict[str, Detections], probabilities: Dict[str, float], low: float = FILTER_LOW,
+                      high: float = FILTER_HIGH, where: str = '') -> Dict[str, Detections]:
     """Apply :func:`two_class_filter` to every image; every image needs a probability."""
     missing = [i for i in rows if i not in probabilities]
     if missing:

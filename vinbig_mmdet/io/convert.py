@@ -23,7 +23,7 @@ from PIL import Image
 from ..errors import InputError
 from .atomic import atomic_open
 from .csv_reader import read_csv
-from .dicom import DICOM_SUFFIXES, ImageReadError, read_dicom_header, read_dicom_with_header
+from .dicom import ImageReadError, is_dicom_path, read_dicom_header, read_dicom_with_header
 from .parallel import map_files
 
 META_FILE = 'meta.csv'
@@ -95,7 +95,7 @@ def _convert_task(args) -> Dict[str, object]:
 def list_dicoms(src_dir: str) -> List[str]:
     if not osp.isdir(src_dir):
         raise FileNotFoundError(f'{src_dir}: no such folder')
-    return sorted(osp.join(src_dir, f) for f in os.listdir(src_dir) if f.lower().endswith(DICOM_SUFFIXES))
+    return sorted(osp.join(src_dir, f) for f in os.listdir(src_dir) if is_dicom_path(f))
 
 
 def describe_params(params: Dict[str, object]) -> str:

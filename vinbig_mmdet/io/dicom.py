@@ -30,6 +30,8 @@ PathLike = Union[str, os.PathLike]
 
 #: File suffixes treated as DICOM (Kaggle's files end in ``.dicom``).
 DICOM_SUFFIXES = ('.dicom', '.dcm', '.dic')
+#: Every radiograph file the project indexes and reads (lower case; matched case-insensitively): the one list.
+IMAGE_SUFFIXES = DICOM_SUFFIXES + ('.png', '.jpg', '.jpeg')
 
 
 #: A value table larger than this is only built for images with at least as many pixels.
