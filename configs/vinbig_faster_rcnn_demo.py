@@ -33,6 +33,7 @@ unlabelled_pipeline = [
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'original_size')),
 ]
+tta_pipeline = [dict(t, scale=img_scale) if t['type'] == 'Resize' else t for t in _base_.tta_pipeline]
 # A few hundred steps teach more when every batch has findings: "No finding" images (70%) are left out of
 # training here (they stay in validation and test, where they are scored as class 14).
 train_dataloader = dict(batch_size=4, num_workers=1,

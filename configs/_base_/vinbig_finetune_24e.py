@@ -6,6 +6,7 @@ _base_ = [
     'mmdet::_base_/schedules/schedule_2x.py',
     'mmdet::_base_/default_runtime.py',
     './vinbig_dataset.py',
+    './vinbig_tta.py',
 ]
 custom_imports = dict(imports=['vinbig_mmdet'], allow_failed_imports=False)
 # Atomic checkpoints, old ones deleted only after a new one is safe, and a --resume that says what it does.
@@ -31,5 +32,6 @@ auto_scale_lr = dict(enable=False, base_batch_size=16)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(type='SafeCheckpointHook', interval=1, max_keep_ckpts=3, save_best='vinbig/mAP',
-                    rule='greater'))
+                    rule='greater'),
+    visualization=dict(type='RadiographVisualizationHook'))  # DetVisualizationHook that reads DICOMs
 custom_hooks = [dict(type='NonFiniteLossHook')]

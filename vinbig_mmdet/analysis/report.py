@@ -10,9 +10,10 @@ import cv2
 import numpy as np
 
 from ..classes import NO_FINDING_ID
-from ..engine.inference import detection_dicts, draw_detections
+from ..apis.inference import detection_dicts
 from ..evaluation.kaggle_map import add_no_finding_gt, box_iou, confusion_summary, kaggle_map
 from ..io import read_image
+from ..visualization import draw_detections
 
 CSS = """body{font-family:sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ccc}
