@@ -58,7 +58,7 @@ def parse_args():
 def trigger_visualization_hook(cfg, args):
     """MMDetection's: the config's visualization hook (RadiographVisualizationHook, which reads DICOMs) draws."""
     from vinbig_mmdet.errors import InputError
-    if 'visualization' not in cfg.default_hooks:
+    if 'visualization' not in cfg.get('default_hooks', {}):
         raise InputError(f'{args.config}: --show / --show-dir need default_hooks.visualization, e.g. '
                          f'visualization=dict(type=\'RadiographVisualizationHook\')')
     visualization_hook = cfg.default_hooks['visualization']
