@@ -5,12 +5,10 @@
 _base_ = [
     'mmdet::_base_/models/faster-rcnn_r50_fpn.py',
     'mmdet::_base_/schedules/schedule_1x.py',
-    'mmdet::_base_/default_runtime.py',
+    './_base_/vinbig_runtime.py',
     './_base_/vinbig_dataset.py',
+    './_base_/vinbig_tta.py',
 ]
-custom_imports = dict(imports=['vinbig_mmdet'], allow_failed_imports=False)
-# Atomic checkpoints, old ones deleted only after a new one is safe, and a --resume that says what it does.
-runner_type = 'VinBigRunner'
 
 model = dict(
     roi_head=dict(bbox_head=dict(num_classes=14)),
@@ -25,9 +23,3 @@ param_scheduler = [
 ]
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.001, momentum=0.9, weight_decay=0.0001))
 auto_scale_lr = dict(enable=False, base_batch_size=32)
-
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='SafeCheckpointHook', interval=1, max_keep_ckpts=3, save_best='vinbig/mAP',
-                    rule='greater'))
-custom_hooks = [dict(type='NonFiniteLossHook')]

@@ -17,6 +17,7 @@ model = dict(
 train_pipeline = [dict(t, scale=img_scale) if t['type'] == 'Resize' else t for t in _base_.train_pipeline]
 test_pipeline = [dict(t, scale=img_scale) if t['type'] == 'Resize' else t for t in _base_.test_pipeline]
 unlabelled_pipeline = [dict(t, scale=img_scale) if t['type'] == 'Resize' else t for t in _base_.unlabelled_pipeline]
+tta_pipeline = [dict(t, scale=img_scale) if t['type'] == 'Resize' else t for t in _base_.tta_pipeline]
 # A few hundred steps teach more when every batch has findings: "No finding" images (70%) are left out of
 # training here (they stay in validation and test, where they are scored as class 14).
 train_dataloader = dict(batch_size=4, num_workers=1,

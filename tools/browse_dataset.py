@@ -36,8 +36,7 @@ def main():
     from mmdet.registry import DATASETS
     from tqdm import tqdm
 
-    import vinbig_mmdet  # noqa: F401
-    from vinbig_mmdet.analysis.browse import draw_sample
+    from vinbig_mmdet.visualization import draw_sample
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     indices = [i for i in range(len(dataset)) if args.all or dataset.get_data_info(i)['instances']][:args.n]
     os.makedirs(args.out_dir, exist_ok=True)

@@ -1,7 +1,5 @@
 # Detect abnormalities on single studies: JSON (original pixels) and an annotated PNG per image.
 import argparse
-import json
-import os
 import os.path as osp
 import sys
 
@@ -30,38 +28,17 @@ def parse_args():
 
 def main():
     args = parse_args()
-    import cv2
-    from mmdet.utils import register_all_modules
-    from tqdm import tqdm
+    from vinbig_mmdet.apis import VinBigInferencer, collect_inputs
 
-    from vinbig_mmdet.engine.checkpoint import init_detector_checked
-    from vinbig_mmdet.engine.inference import collect_inputs, draw_detections, original_sizes, predict_image
-    from vinbig_mmdet.io import ImageReadError, is_dicom_path
-    from vinbig_mmdet.io.atomic import atomic_open
-
-    register_all_modules()
-    files = collect_inputs(args.inputs)
-    if not files:
+    if not collect_inputs(args.inputs):
         sys.exit(f'error: no DICOM/PNG/JPEG files in {args.inputs}')
-    sizes = original_sizes(files, args.meta_file)
-    model = init_detector_checked(args.config, args.checkpoint, args.device, args.allow_partial)
-    os.makedirs(args.out_dir, exist_ok=True)
-    failed, found, image_pixels = [], 0, []
-    for path in tqdm(files, desc='infer', unit='img'):
-        image_id = osp.splitext(osp.basename(path))[0]
-        try:
-            result, gray = predict_image(model, path, args.score_thr, sizes.get(image_id))
-        except (ImageReadError, FileNotFoundError) as exc:
-            failed.append(str(exc))
-            continue
-        found += len(result['detections'])
-        if result['pixels'] == 'image' and not is_dicom_path(path):
-            image_pixels.append(path)
-        with atomic_open(osp.join(args.out_dir, image_id + '.json'), 'w') as f:
-            json.dump(result, f, indent=2)
-        picture = draw_detections(gray, result['detections'], box_size=(result['width'], result['height']))
-        cv2.imwrite(osp.join(args.out_dir, image_id + '.png'), picture)
-    print(f'{len(files) - len(failed)} image(s), {found} finding(s) at score >= {args.score_thr} -> {args.out_dir}; '
+    inferencer = VinBigInferencer(args.config, args.checkpoint, args.device, args.score_thr, args.allow_partial,
+                                  show_progress=True)
+    results = inferencer(args.inputs, meta_file=args.meta_file, out_dir=args.out_dir)
+    predictions, failed = results['predictions'], results['failed']
+    found = sum(len(r['detections']) for r in predictions)
+    image_pixels = [r['path'] for r in predictions if r['pixels'] == 'image']
+    print(f'{len(predictions)} image(s), {found} finding(s) at score >= {args.score_thr} -> {args.out_dir}; '
           f'boxes in original pixels' + (f' except {len(image_pixels)} image(s) of unknown original size, in their '
                                          f'own pixels (give --meta-file), e.g. {image_pixels[0]}'
                                          if image_pixels else ''))

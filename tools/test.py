@@ -17,8 +17,11 @@ def parse_args():
     parser.add_argument('--submission', help='write image_id,PredictionString here (original DICOM pixels)')
     parser.add_argument('--val', action='store_true',
                         help='run on the validation fold of the config (labelled: prints mAP@0.4)')
-    parser.add_argument('--tta', action='store_true', help='test-time augmentation: horizontal flip, merged by WBF')
-    parser.add_argument('--tta-scales', nargs='+', type=int, help='also these square sizes under --tta, e.g. 896 1152')
+    parser.add_argument('--tta', action='store_true',
+                        help='test-time augmentation as the config\'s tta_model and tta_pipeline say '
+                        '(configs/_base_/vinbig_tta.py: horizontal flip, merged by WBF)')
+    parser.add_argument('--tta-scales', nargs='+', type=int,
+                        help='with --tta: also these square sizes (added to the tta_pipeline\'s Resize), e.g. 896 1152')
     parser.add_argument('--abnormal-probs', help='CSV image_id,prob of an image classifier: apply the 2-class filter')
     parser.add_argument('--filter-low', type=float, help='2-class filter: below, "No finding" only '
                         '(default: FILTER_LOW of vinbig_mmdet/classes.py)')
@@ -36,7 +39,10 @@ def parse_args():
     parser.add_argument('--device', help='cpu, cuda or cuda:N (one GPU, numbered as nvidia-smi shows them)')
     parser.add_argument('--work-dir', help='the dir to save logs and results')
     parser.add_argument('--out', help='dump raw predictions to this pickle file')
-    parser.add_argument('--show-dir', help='draw predictions (score >= 0.3) over each image into this folder')
+    parser.add_argument('--show', action='store_true', help='show prediction results (score >= 0.3) in a window')
+    parser.add_argument('--show-dir', help='draw predictions (score >= 0.3) over each image into this folder '
+                        '(<image_id>.png; a relative folder lies under WORK_DIR/TIMESTAMP/, as in MMDetection)')
+    parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings in the config, key=value; fold=K and data_root=DIR act like '
                         '--fold and --data-path')
@@ -49,14 +55,31 @@ def parse_args():
     return args
 
 
+def trigger_visualization_hook(cfg, args):
+    """MMDetection's: the config's visualization hook (RadiographVisualizationHook, which reads DICOMs) draws."""
+    from vinbig_mmdet.errors import InputError
+    if 'visualization' not in cfg.get('default_hooks', {}):
+        raise InputError(f'{args.config}: --show / --show-dir need default_hooks.visualization, e.g. '
+                         f'visualization=dict(type=\'RadiographVisualizationHook\')')
+    visualization_hook = cfg.default_hooks['visualization']
+    visualization_hook['draw'] = True
+    if args.show:
+        visualization_hook['show'] = True
+        visualization_hook['wait_time'] = args.wait_time
+    if args.show_dir:
+        visualization_hook['test_out_dir'] = args.show_dir
+
+
 def main(args):
+    from mmengine.config import ConfigDict
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
-    from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, check_data_root, check_device,
-                                                  enable_tta, load_config, set_eval_plot_dir, set_meta_file,
-                                                  set_submission_file, set_two_class_filter,
-                                                  use_val_split_for_test)
+    from vinbig_mmdet.engine.config_utils import (check_data_root, check_device, check_tta, innermost_dataset, load_config, match_annotations,
+                                                  set_eval_plot_dir, set_meta_file, set_submission_file,
+                                                  set_tta_scales, set_two_class_filter, use_val_split_for_test)
+    from vinbig_mmdet.engine.distributed import adapt_to_cpu_distributed
+    from vinbig_mmdet.errors import InputError
 
     device = check_device(args.device, args.launcher)
     cfg = load_config(args.config, args.cfg_options, args.data_path, args.fold, args.folds_file, args.launcher)
@@ -79,16 +102,18 @@ def main(args):
         low, high = (FILTER_LOW if args.filter_low is None else args.filter_low,
                      FILTER_HIGH if args.filter_high is None else args.filter_high)
         set_two_class_filter(cfg, osp.abspath(args.abnormal_probs), low, high)
-    if args.tta:
-        scales = [(s, s) for s in args.tta_scales] if args.tta_scales else None
-        if scales:
-            resize = next(t for t in cfg.test_dataloader.dataset.pipeline if t['type'] == 'Resize')
-            scales = [tuple(resize['scale'])] + scales
-        enable_tta(cfg, scales)
-    if args.show_dir:  # MMDetection's DetVisualizationHook cannot read DICOMs
-        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-            dict(type='RadiographVisualizationHook', out_dir=osp.abspath(args.show_dir))]
-
+    if args.tta:  # MMDetection's tools/test.py, with the config's own tta_model and tta_pipeline
+        check_tta(cfg, args.config)
+        if args.tta_scales:
+            cfg.tta_pipeline = set_tta_scales(cfg.tta_pipeline, args.tta_scales)
+        cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+        test_data_cfg = innermost_dataset(cfg.test_dataloader)
+        labelled = any(t['type'] == 'LoadAnnotations' for t in test_data_cfg.pipeline)
+        test_data_cfg.pipeline = match_annotations(cfg.tta_pipeline, labelled)
+    elif args.tta_scales:
+        raise InputError('--tta-scales adds sizes to test-time augmentation: add --tta')
+    if args.show or args.show_dir:
+        trigger_visualization_hook(cfg, args)
     adapt_to_cpu_distributed(cfg)
     check_data_root(cfg, 'test_dataloader')
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

@@ -4,12 +4,10 @@
 # mmdet:: model base, num_classes=14, test thresholds and load_from (a COCO checkpoint from MMDetection's model zoo).
 _base_ = [
     'mmdet::_base_/schedules/schedule_2x.py',
-    'mmdet::_base_/default_runtime.py',
+    './vinbig_runtime.py',
     './vinbig_dataset.py',
+    './vinbig_tta.py',
 ]
-custom_imports = dict(imports=['vinbig_mmdet'], allow_failed_imports=False)
-# Atomic checkpoints, old ones deleted only after a new one is safe, and a --resume that says what it does.
-runner_type = 'VinBigRunner'
 
 # After the flip: a small shift-scale-rotate (half the images) and brightness/contrast +-20% (half each), what the
 # top solutions did with albumentations (ShiftScaleRotate, RandomBrightnessContrast), here with MMDetection's own
@@ -27,9 +25,3 @@ train_dataloader = dict(batch_size=4, dataset=dict(pipeline=train_pipeline))
 
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001))
 auto_scale_lr = dict(enable=False, base_batch_size=16)
-
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='SafeCheckpointHook', interval=1, max_keep_ckpts=3, save_best='vinbig/mAP',
-                    rule='greater'))
-custom_hooks = [dict(type='NonFiniteLossHook')]

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import write_csv
 from vinbig_mmdet.analysis.annotations import boxes_per_image, class_table, has_readers, reader_agreement
-from vinbig_mmdet.analysis.browse import map_boxes
+from vinbig_mmdet.visualization import map_boxes
 from vinbig_mmdet.datasets.annotations import read_annotations
 from vinbig_mmdet.structures.boxes import BOX_COLUMNS as BOX, box_iou
 

@@ -9,11 +9,12 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
+from ..apis.inference import detection_dicts
 from ..classes import COMPETITION_IOU_THR, DRAW_SCORE_THR, NO_FINDING_ID
-from ..engine.inference import detection_dicts, draw_detections
 from ..evaluation.kaggle_map import add_no_finding_gt, confusion_summary, kaggle_map
 from ..io import read_image
 from ..structures.boxes import box_iou, empty_ground_truth, greedy_match
+from ..visualization import draw_detections
 
 CSS = """body{font-family:sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ccc}

@@ -7,7 +7,6 @@ from typing import Iterator, List, Optional, Sequence
 from mmengine.config import Config, ConfigDict
 
 from ..errors import InputError
-from .distributed import adapt_to_cpu_distributed  # noqa: F401  (tools/test.py imports it from here)
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -216,23 +215,63 @@ def set_two_class_filter(cfg: Config, probs: str, low: float = 0.08, high: float
         metric.two_class_filter = dict(probs=probs, low=low, high=high)
 
 
-def enable_tta(cfg: Config, scales=None, iou_thr: float = 0.55) -> None:
-    """Wrap the model in VinBigTTAModel and the test pipeline in TestTimeAug: horizontal flip (x scales),
-    merged with WBF. Ground truth, if the pipeline loads it, is loaded after the flip, so it stays unflipped."""
-    dataset = cfg.test_dataloader.dataset
-    pipeline = list(dataset.pipeline)
-    resize = next(t for t in pipeline if t['type'] == 'Resize')
-    pack = dict(pipeline[-1])
-    pack['meta_keys'] = tuple(dict.fromkeys(tuple(pack.get('meta_keys', ())) + ('flip', 'flip_direction')))
-    stages = [[dict(resize, scale=tuple(s)) for s in (scales or [resize['scale']])],
-              [dict(type='RandomFlip', prob=0.), dict(type='RandomFlip', prob=1.)]]
-    if any(t['type'] == 'LoadAnnotations' for t in pipeline):
-        stages.append([dict(type='LoadAnnotations', with_bbox=True)])
-    stages.append([pack])
-    dataset.pipeline = [pipeline[0], dict(type='TestTimeAug', transforms=stages)]
-    max_per_img = cfg.model.get('test_cfg', {}).get('rcnn', {}).get('max_per_img', 100)
-    cfg.model = ConfigDict(type='VinBigTTAModel', module=cfg.model,
-                           tta_cfg=dict(iou_thr=iou_thr, skip_box_thr=0.0, max_per_img=max_per_img))
+def check_tta(cfg: Config, config_path: str) -> None:
+    """``--tta`` needs the config's ``tta_model`` and ``tta_pipeline`` (configs/_base_/vinbig_tta.py)."""
+    missing = [k for k in ('tta_model', 'tta_pipeline') if not cfg.get(k)]
+    if missing:
+        raise InputError(f'{config_path} has no {" or ".join(missing)}, which --tta needs: inherit the project\'s '
+                         f'TTA settings (add \'./_base_/vinbig_tta.py\' to its _base_, as configs/'
+                         f'vinbig_faster_rcnn.py does) or test without --tta')
+
+
+def _test_time_aug(pipeline: list) -> ConfigDict:
+    found = [t for t in pipeline if t['type'] == 'TestTimeAug']
+    if len(found) != 1:
+        raise InputError(f'tta_pipeline must hold exactly one TestTimeAug transform, found {len(found)}')
+    return found[0]
+
+
+def set_tta_scales(pipeline: list, sizes: Sequence[int]) -> list:
+    """``--tta-scales``: the pipeline with its Resize made a TestTimeAug stage of the config's scale plus these
+    square ``sizes`` (each view is then also flipped)."""
+    pipeline = [ConfigDict(t) for t in pipeline]
+    tta = _test_time_aug(pipeline)
+    stages = [list(stage) for stage in tta.transforms]
+    outer = [t for t in pipeline if t['type'] == 'Resize']
+    if outer:  # one Resize before the TestTimeAug: it becomes the first stage
+        pipeline.remove(outer[0])
+        stages.insert(0, [outer[0]])
+    stage = next((s for s in stages if any(t['type'] == 'Resize' for t in s)), None)
+    if stage is None:
+        raise InputError('--tta-scales: the config\'s tta_pipeline has no Resize to add sizes to')
+    stage += [dict(stage[0], scale=(size, size)) for size in sizes]
+    tta.transforms = stages
+    return pipeline
+
+
+def match_annotations(pipeline: list, labelled: bool) -> list:
+    """The TTA pipeline loading ground truth exactly when the data it replaces does: ``LoadAnnotations`` after
+    the flip on labelled data (ground truth stays unflipped), none on unlabelled data (VinBigMetric would else
+    score the test images against empty ground truth)."""
+    def keep(t):
+        return t['type'] != 'LoadAnnotations'
+
+    pipeline = [ConfigDict(t) for t in pipeline if keep(t)]
+    tta = _test_time_aug(pipeline)
+    stages = [[t for t in stage if keep(t)] for stage in tta.transforms]
+    stages = [stage for stage in stages if stage]
+    if labelled:
+        stages.insert(len(stages) - 1, [dict(type='LoadAnnotations', with_bbox=True)])  # before PackDetInputs
+    tta.transforms = stages
+    return pipeline
+
+
+def innermost_dataset(loader_cfg: ConfigDict) -> ConfigDict:
+    """The dataset that holds the pipeline (inside wrappers such as RepeatDataset)."""
+    dataset = loader_cfg.dataset
+    while 'dataset' in dataset:
+        dataset = dataset.dataset
+    return dataset
 
 
 # --vis-backend: MMEngine's visualizer backend and the package it needs (an extra: pip install 'vinbig-mmdet[...]').

@@ -15,7 +15,8 @@ from ..datasets.fusion import fuse_boxes
 class VinBigTTAModel(DetTTAModel):
     """Merge the views of one image (flips, scales) with WBF, class by class, in the image's own frame.
 
-    ``tta_cfg``: ``dict(iou_thr=0.55, skip_box_thr=0.0, max_per_img=100)``.
+    Configured by a config's ``tta_model`` (configs/_base_/vinbig_tta.py), ``tools/test.py --tta`` wraps the model in
+    it: ``tta_cfg=dict(iou_thr=0.55, skip_box_thr=0.0, max_per_img=100)``.
     """
 
     def _merge_single_sample(self, data_samples: List[DetDataSample]) -> DetDataSample:

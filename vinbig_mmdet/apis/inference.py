@@ -1,12 +1,11 @@
-"""Single-study inference: radiographs in, boxes in original pixels and annotated pictures out."""
+"""Single-study inference: radiographs in, boxes in original pixels out (the steps behind VinBigInferencer)."""
 import os
 import os.path as osp
 from typing import Dict, Iterable, List, Optional, Tuple
 
-import cv2
 import numpy as np
 
-from ..classes import ALL_CLASSES, NO_FINDING_ID, PALETTE
+from ..classes import ALL_CLASSES
 from ..datasets.annotations import read_sizes
 from ..datasets.vinbig import IMAGE_SUFFIXES, sizes_file_candidates
 from ..errors import require_path
@@ -74,38 +73,3 @@ def predict_image(model, path: str, score_thr: float = 0.3, original_size: Optio
     detections = detection_dicts(boxes, pred.scores, pred.labels, score_thr)
     return dict(image_id=osp.splitext(osp.basename(path))[0], path=path, width=width, height=height,
                 pixels=pixels, image_size=[w, h], detections=detections), gray
-
-
-def draw_detections(gray: np.ndarray, detections: List[dict], max_side: int = 1280,
-                    ground_truth: Optional[List[dict]] = None, box_size: Optional[Size] = None) -> np.ndarray:
-    """The radiograph (at most ``max_side`` px) with each box drawn and labelled in its class colour; ground-truth
-    boxes (same dict form, no score), if given, thin and white underneath. ``box_size``: the (width, height) the
-    boxes refer to, when not the image's own (original pixels over a resized PNG)."""
-    scale = min(1.0, max_side / max(gray.shape[:2]))
-    img = cv2.cvtColor(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA),
-                       cv2.COLOR_GRAY2BGR)
-    bw, bh = box_size or gray.shape[1::-1]
-    sx, sy = scale * gray.shape[1] / bw, scale * gray.shape[0] / bh
-    thick = max(2, int(round(max(img.shape[:2]) / 400)))
-
-    def corners(box):
-        return (int(round(v * f)) for v, f in zip(box, (sx, sy, sx, sy)))
-
-    for gt in ground_truth or []:
-        x1, y1, x2, y2 = corners(gt['box'])
-        cv2.rectangle(img, (x1, y1), (x2, y2), (255, 255, 255), 1)
-        cv2.putText(img, f'GT {gt["class_name"]}', (x1, min(y2 + 12, img.shape[0] - 2)), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.25 * thick, (255, 255, 255), 1, cv2.LINE_AA)
-    for det in detections:
-        if det['class_id'] == NO_FINDING_ID:
-            continue
-        r, g, b = PALETTE[det['class_id']]
-        x1, y1, x2, y2 = corners(det['box'])
-        cv2.rectangle(img, (x1, y1), (x2, y2), (b, g, r), thick)
-        label = f'{det["class_name"]} {det["score"]:.2f}'
-        (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.5 * thick / 2, 1)
-        y_text = max(y1, th + 4)
-        cv2.rectangle(img, (x1, y_text - th - 4), (x1 + tw + 2, y_text), (b, g, r), -1)
-        cv2.putText(img, label, (x1 + 1, y_text - 3), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * thick / 2, (0, 0, 0), 1,
-                    cv2.LINE_AA)
-    return img
