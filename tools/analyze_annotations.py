@@ -8,6 +8,7 @@ import pandas as pd
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
 from vinbig_mmdet.cli import run_tool  # noqa: E402
+from vinbig_mmdet.analysis.agreement import format_reader_map, reader_vs_readers_map  # noqa: E402
 from vinbig_mmdet.analysis.annotations import boxes_per_image, class_table, save_plots  # noqa: E402
 from vinbig_mmdet.datasets.annotations import read_annotations  # noqa: E402
 
@@ -31,6 +32,7 @@ def main():
     print(f'\n{ann["image_id"].nunique()} images, {int((counts == 0).sum())} "No finding"; finding boxes per '
           f'abnormal image: median {counts[counts > 0].median():.0f}, max {counts.max()}; '
           f'{ann["rad_id"].nunique()} readers')
+    print(format_reader_map(reader_vs_readers_map(ann, args.iou_thr), args.iou_thr))
     for path in save_plots(ann, args.out_dir, args.iou_thr):
         print(f'wrote {path}')
 
