@@ -34,7 +34,6 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-CONFIG = 'configs/vinbig_faster_rcnn_demo.py'
 
 
 def run(args, log):
@@ -46,22 +45,22 @@ def run(args, log):
         raise SystemExit(f'{" ".join(args)} failed (exit {proc.returncode}); log {log}:\n{tail}')
 
 
-def train(work, data, seed, fusion):
+def train(config, work, data, seed, fusion):
     if osp.isfile(osp.join(work, 'last_checkpoint')):
         return 0.0
     os.makedirs(work, exist_ok=True)
     start = time.time()
-    run(['tools/train.py', CONFIG, '--data-path', data + '/', '--work-dir', work, '--cfg-options',
+    run(['tools/train.py', config, '--data-path', data + '/', '--work-dir', work, '--cfg-options',
          f'randomness.seed={seed}', f'train_dataloader.dataset.fusion.type={fusion}'], osp.join(work, 'bench.log'))
     return (time.time() - start) / 60
 
 
-def predict(work, data, split, tta, out):
+def predict(config, work, data, split, tta, out):
     """tools/test.py submission of the val fold or the test images (skipped if already written)."""
     if osp.isfile(out):
         return
     ckpt = open(osp.join(work, 'last_checkpoint')).read().strip()
-    args = ['tools/test.py', CONFIG, ckpt, '--data-path', data + '/', '--submission', out,
+    args = ['tools/test.py', config, ckpt, '--data-path', data + '/', '--submission', out,
             '--work-dir', osp.join(work, 'bench_test')]
     run(args + (['--val'] if split == 'val' else []) + (['--tta'] if tta else []), out + '.log')
 
@@ -81,13 +80,14 @@ def verdict(base, method):
     (mb, sb), (mm, sm) = summary(base), summary(method)
     effect, spread = mm - mb, max(sb, sm)
     word = 'no difference' if abs(effect) <= spread else ('better' if effect > 0 else 'worse')
-    return dict(baseline=f'{mb:.4f} +- {sb:.4f}', method=f'{mm:.4f} +- {sm:.4f}', effect=round(effect, 4),
+    return dict(baseline=f'{mb:.4f} +- {sb:.4f}', result=f'{mm:.4f} +- {sm:.4f}', effect=round(effect, 4),
                 spread=round(spread, 4), verdict=word)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--config', default='configs/vinbig_faster_rcnn_demo.py')
     parser.add_argument('--data', default=osp.join(ROOT, 'data', 'demo'))
     parser.add_argument('--eval-data', default=osp.join(ROOT, 'data', 'demo_eval'),
                         help='test set to score on (generated here if absent: 200 images, seed 1)')
@@ -114,13 +114,13 @@ def main():
     for fusion in ('wbf', 'none'):
         for seed in args.seeds:
             work = osp.join(args.work_dir, f'seed{seed}' if fusion == 'wbf' else f'none_seed{seed}')
-            minutes = train(work, args.data, seed, fusion)
+            minutes = train(args.config, work, args.data, seed, fusion)
             if minutes:
                 print(f'trained fusion={fusion} seed {seed} in {minutes:.1f} min', flush=True)
             for name, data in sets.items():
                 for tta in ((False, True) if fusion == 'wbf' else (False,)):
                     out = osp.join(work, f'{name}{"_tta" if tta else ""}.csv')
-                    predict(work, data, name, tta, out)
+                    predict(args.config, work, data, name, tta, out)
                     subs[fusion, seed, name, tta] = read_submission(out)
             print(f'predicted fusion={fusion} seed {seed}', flush=True)
 
