@@ -1,17 +1,33 @@
 # vinbig-mmdet: `make demo` runs the whole pipeline on generated data, `make test` runs the tests.
-# Both install what is missing first (into $(VENV)).
+# Both install what is missing first (into $(VENV)). `make test-compat` runs the tests again on the GPU machines'
+# stack (python 3.12, torch 2.11), in its own environment $(COMPAT_VENV).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # A folder of prebuilt wheels handed to pip as --find-links (CI: ../shared/wheels, when present).
 FIND_LINKS ?= $(wildcard ../shared/wheels)
 PYTEST_ARGS ?=
 
-.PHONY: install demo test clean chromium
+# The second tested stack. mmcv comes from COMPAT_FIND_LINKS when a wheel there fits (../shared/wheels-gpu has one
+# built for exactly this torch, with CUDA ops for sm_90, that also loads on a CPU), else it is built from source.
+COMPAT_VENV ?= .venv-compat
+COMPAT_PYTHON ?= python3.12
+COMPAT_TORCH ?= 2.11.0
+COMPAT_TORCHVISION ?= 0.26.0
+COMPAT_FIND_LINKS ?= $(wildcard ../shared/wheels-gpu)
+
+.PHONY: install install-compat demo test test-compat clean chromium
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml tools/install.sh
 	bash tools/install.sh --venv $(VENV) $(if $(FIND_LINKS),--find-links $(FIND_LINKS))
+	touch $@
+
+install-compat: $(COMPAT_VENV)/.installed
+
+$(COMPAT_VENV)/.installed: pyproject.toml tools/install.sh
+	bash tools/install.sh --venv $(COMPAT_VENV) --python $(COMPAT_PYTHON) --isolated \
+		--torch $(COMPAT_TORCH) --torchvision $(COMPAT_TORCHVISION) $(if $(COMPAT_FIND_LINKS),--find-links $(COMPAT_FIND_LINKS))
 	touch $@
 
 demo: install
@@ -20,6 +36,10 @@ demo: install
 test: install
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || $(MAKE) --no-print-directory chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-compat: install-compat
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || $(MAKE) --no-print-directory chromium
+	$(COMPAT_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 # Headless Chromium renders tools/report.py's page in the tests; without it that check is skipped, with a message.
 chromium:

@@ -1,41 +1,118 @@
-# Fuse several Kaggle submissions (folds, models) with weighted boxes fusion.
+# Fuse several Kaggle submissions (folds, models) with weighted boxes fusion; --tune searches the weights on
+# out-of-fold predictions.
 import argparse
+import itertools
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
 from vinbig_mmdet.cli import run_tool  # noqa: E402
 from vinbig_mmdet.datasets.annotations import read_sizes  # noqa: E402
-from vinbig_mmdet.evaluation import format_prediction_string, read_submission, write_submission  # noqa: E402
+from vinbig_mmdet.errors import InputError, require_path  # noqa: E402
+from vinbig_mmdet.evaluation import (format_prediction_string, kaggle_map, read_submission,  # noqa: E402
+                                     write_submission)
 from vinbig_mmdet.evaluation.ensemble import ensemble_submissions  # noqa: E402
+from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv  # noqa: E402
 from vinbig_mmdet.evaluation.submission import filter_submission, read_abnormal_probabilities  # noqa: E402
 
 
 def parse_args():
     parser = argparse.ArgumentParser(
-        description='Fuse submissions with WBF per image and class (normalised by each image\'s original size).')
-    parser.add_argument('submissions', nargs='+', help='submission CSVs (image_id,PredictionString)')
-    parser.add_argument('--out', required=True, help='fused submission CSV')
+        description='Fuse submissions with WBF per image and class (normalised by each image\'s original size). '
+        'With --tune: search the submissions\' weights (and --tune-iou thresholds) for the best mAP@0.4 of the '
+        'fused out-of-fold predictions against --ground-truth; then fuse the test submissions with those weights.')
+    parser.add_argument('submissions', nargs='+',
+                        help='submission CSVs (image_id,PredictionString), one per model; A_0.csv,A_1.csv,... '
+                        '(comma-joined) is one model\'s out-of-fold files, read as one')
+    parser.add_argument('--out', help='fused submission CSV (with --tune: the OOF fused with the best weights)')
     parser.add_argument('--weights', nargs='+', type=float, help='one weight per submission (default: equal)')
     parser.add_argument('--iou-thr', type=float, default=0.4, help='WBF IoU threshold (default 0.4)')
     parser.add_argument('--skip-box-thr', type=float, default=0.0, help='ignore boxes scored below this')
-    parser.add_argument('--meta', help='CSV image_id,width,height of the original images (optional: without it '
-                        'boxes are normalised by their common extent, which fuses identically)')
+    parser.add_argument('--meta', help='CSV image_id,width,height (or dim0,dim1) of the original images (optional: '
+                        'without it boxes are normalised by their common extent, which fuses identically)')
     parser.add_argument('--abnormal-probs', help='CSV image_id,prob: apply the 2-class filter to the result')
     parser.add_argument('--filter-low', type=float, default=0.08)
     parser.add_argument('--filter-high', type=float, default=0.95)
+    tune = parser.add_argument_group('weight search on out-of-fold predictions')
+    tune.add_argument('--tune', action='store_true', help='search the weights instead of fusing with --weights')
+    tune.add_argument('--ground-truth', help='train.csv-format ground truth of the out-of-fold images')
+    tune.add_argument('--tune-weights', nargs='+', type=float, default=[0, 1, 2, 3],
+                      help='weights tried for each submission (default 0 1 2 3; 0 leaves it out)')
+    tune.add_argument('--tune-iou', nargs='+', type=float, help='WBF IoU thresholds tried (default: --iou-thr)')
     return parser.parse_args()
+
+
+def read_model(spec: str):
+    """One model's predictions: a submission, or comma-joined out-of-fold files that cover disjoint images."""
+    merged = {}
+    for path in spec.split(','):
+        require_path(path, 'write it with tools/test.py --submission (--val --fold K for out-of-fold files)')
+        sub = read_submission(path)
+        twice = set(sub) & set(merged)
+        if twice:
+            raise InputError(f'{path} repeats {len(twice)} image(s) of the other files in {spec}, e.g. '
+                             f'{sorted(twice)[:3]}: out-of-fold files must cover disjoint images')
+        merged.update(sub)
+    return merged
+
+
+def weight_grid(n: int, values):
+    """Every weight vector over ``values``, without all-zero ones or multiples of one already listed."""
+    seen = set()
+    for ws in itertools.product(sorted(set(values)), repeat=n):
+        if not any(ws):
+            continue
+        positive = [w for w in ws if w]
+        key = tuple(round(w / min(positive), 6) for w in ws)
+        if key not in seen:
+            seen.add(key)
+            yield ws
+
+
+def tune(args, subs, sizes):
+    if not args.ground_truth:
+        raise InputError('--tune needs --ground-truth (train.csv-format truth of the out-of-fold images)')
+    images = set().union(*subs)
+    truth = ground_truth_from_csv(args.ground_truth, image_ids=images)
+    if len(truth) != len(images):
+        raise InputError(f'{len(images) - len(truth)} submission image(s) are not in {args.ground_truth}: '
+                         f'tune on out-of-fold predictions of images it annotates')
+    trials = []
+    ious = args.tune_iou or [args.iou_thr]
+    grid = list(weight_grid(len(subs), args.tune_weights))
+    print(f'tuning {len(grid)} weight vector(s) x {len(ious)} IoU threshold(s) on {len(truth)} images')
+    for iou in ious:
+        for ws in grid:
+            used = [i for i, w in enumerate(ws) if w]
+            fused = ensemble_submissions([subs[i] for i in used], [ws[i] for i in used], iou, args.skip_box_thr,
+                                         sizes)
+            trials.append((kaggle_map(fused, truth)['mAP'], ws, iou))
+            print(f'  weights {" ".join(f"{w:g}" for w in ws)}  iou {iou:g}  mAP@0.4 {trials[-1][0]:.4f}', flush=True)
+    best_map, best_ws, best_iou = max(trials, key=lambda t: t[0])
+    equal = [t[0] for t in trials if len(set(t[1])) == 1 and t[2] == best_iou]
+    print(f'best: --weights {" ".join(f"{w:g}" for w in best_ws)} --iou-thr {best_iou:g} -> OOF mAP@0.4 '
+          f'{best_map:.4f}' + (f' (equal weights: {equal[0]:.4f})' if equal else ''))
+    return best_ws, best_iou
 
 
 def main():
     args = parse_args()
-    subs = [read_submission(p) for p in args.submissions]
+    subs = [read_model(s) for s in args.submissions]
+    sizes = read_sizes(args.meta) if args.meta else None
+    weights, iou_thr = args.weights, args.iou_thr
+    if args.tune:
+        weights, iou_thr = tune(args, subs, sizes)
+        if not args.out:
+            return
+        used = [i for i, w in enumerate(weights) if w]
+        subs, weights = [subs[i] for i in used], [weights[i] for i in used]
+    elif not args.out:
+        raise InputError('--out is required (the fused submission); or search weights with --tune')
     ids = [set(s) for s in subs]
     if any(i != ids[0] for i in ids):
         print('WARNING: the submissions cover different images; an image missing from one counts as empty there',
               file=sys.stderr)
-    sizes = read_sizes(args.meta) if args.meta else None
-    fused = ensemble_submissions(subs, args.weights, args.iou_thr, args.skip_box_thr, sizes)
+    fused = ensemble_submissions(subs, weights, iou_thr, args.skip_box_thr, sizes)
     if args.abnormal_probs:
         fused = filter_submission(fused, read_abnormal_probabilities(args.abnormal_probs), args.filter_low,
                                   args.filter_high, args.abnormal_probs)

@@ -10,6 +10,9 @@ from vinbig_mmdet.cli import run_tool  # noqa: E402
 from vinbig_mmdet.classes import ALL_CLASSES  # noqa: E402
 from vinbig_mmdet.datasets.annotations import read_annotations  # noqa: E402
 from vinbig_mmdet.datasets.folds import fold_class_counts, make_folds  # noqa: E402
+from vinbig_mmdet.datasets.vinbig import GET_DATA  # noqa: E402
+from vinbig_mmdet.errors import require_path  # noqa: E402
+from vinbig_mmdet.io.atomic import atomic_open  # noqa: E402
 
 
 def parse_args():
@@ -17,15 +20,18 @@ def parse_args():
     parser.add_argument('--ann', required=True, help="Kaggle's train.csv")
     parser.add_argument('--n-splits', type=int, default=5, help='number of folds (default: 5)')
     parser.add_argument('--seed', type=int, default=42, help='random seed (default: 42)')
-    parser.add_argument('--out', required=True, help='output CSV, e.g. data/vinbig/folds.csv')
+    parser.add_argument('--out', required=True, help='output CSV, e.g. data/vinbig/folds.csv (outside the data '
+                        'folder if that is read-only, then train with --folds-file OUT)')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
+    require_path(args.ann, GET_DATA)
     ann = read_annotations(args.ann)
     folds = make_folds(ann, args.n_splits, args.seed)
-    folds.to_csv(args.out, index=False)
+    with atomic_open(args.out, 'w') as f:
+        folds.to_csv(f, index=False)
     counts = fold_class_counts(ann, folds)
     counts.index = [f'{i:>2} {ALL_CLASSES[i]}' for i in counts.index]
     counts.loc['images'] = folds['fold'].value_counts().sort_index().to_numpy()

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # SLURM testing: bash tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py args]
-# Overridable: GPUS (8), GPUS_PER_NODE (8), CPUS_PER_TASK (5), SRUN_ARGS, PYTHON.
-set -x
+# Overridable: GPUS (8), GPUS_PER_NODE (8), CPUS_PER_TASK (5), SRUN_ARGS, PYTHON (else the active virtual
+# environment, else the project's .venv: tools/launch_python.sh).
+if [ $# -lt 4 ]; then
+  echo "usage: bash tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [tools/test.py arguments]" >&2
+  exit 2
+fi
 PARTITION=$1
 JOB_NAME=$2
 CONFIG=$3
@@ -10,9 +14,11 @@ GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
-PYTHON=${PYTHON:-python}
 PY_ARGS=${@:5}
+source "$(dirname "$0")/launch_python.sh"
+use_project_python slurm_test.sh test.py
 
+set -x
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
 srun -p "${PARTITION}" \
     --job-name="${JOB_NAME}" \

@@ -4,21 +4,16 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import DictAction  # imports no torch: --device must take effect before torch is imported
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, check_data_root,  # noqa: E402
-                                              enable_tta, set_data_root, set_eval_plot_dir,
-                                              set_submission_file, set_two_class_filter, use_val_split_for_test)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(
         description='Test a VinBigData detector: write a Kaggle submission (--submission) for the test images, '
-        'or score a labelled fold (--val) with the competition metric (mAP@0.4).')
+        'or score a labelled fold (--val) with the competition metric (mAP@0.4); --val --fold K --submission '
+        'oof_K.csv writes the out-of-fold predictions of fold K.')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--submission', help='write image_id,PredictionString here (original DICOM pixels)')
@@ -30,12 +25,18 @@ def parse_args():
     parser.add_argument('--filter-low', type=float, default=0.08, help='2-class filter: below, "No finding" only')
     parser.add_argument('--filter-high', type=float, default=0.95, help='2-class filter: above, detections only')
     parser.add_argument('--eval-plots', help='save PR curves and the confusion summary (labelled data) here')
-    parser.add_argument('--data-path', help='data root (overrides the config)')
+    parser.add_argument('--data-path', help='data root (overrides the config; same as --cfg-options data_root=DIR)')
+    parser.add_argument('--fold', type=int, help='with --val: the fold to score (default: the config\'s, 0)')
+    parser.add_argument('--folds-file', help='folds CSV from tools/make_folds.py (default: DATA/folds.csv)')
+    parser.add_argument('--meta-file', help='original sizes of the tested PNGs (image_id,width,height or '
+                        'image_id,dim0,dim1); default: found by its usual name (data/README.md)')
+    parser.add_argument('--device', help='cpu, cuda or cuda:N (one GPU, numbered as nvidia-smi shows them)')
     parser.add_argument('--work-dir', help='the dir to save logs and results')
     parser.add_argument('--out', help='dump raw predictions to this pickle file')
     parser.add_argument('--show-dir', help='draw predictions (score >= 0.3) over each image into this folder')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings in the config, key=value')
+                        help='override settings in the config, key=value; fold=K and data_root=DIR act like '
+                        '--fold and --data-path')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -45,14 +46,17 @@ def parse_args():
     return args
 
 
-def main():
-    args = parse_args()
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.data_path:
-        set_data_root(cfg, args.data_path)
+def main(args):
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, check_data_root, check_device,
+                                                  enable_tta, load_config, set_eval_plot_dir, set_meta_file,
+                                                  set_submission_file, set_two_class_filter,
+                                                  use_val_split_for_test)
+
+    device = check_device(args.device, args.launcher)
+    cfg = load_config(args.config, args.cfg_options, args.data_path, args.fold, args.folds_file, args.launcher)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
@@ -60,6 +64,8 @@ def main():
     cfg.load_from = args.checkpoint
     if args.val:
         use_val_split_for_test(cfg)
+    if args.meta_file:
+        set_meta_file(cfg, args.meta_file, ['test_dataloader'])
     if args.submission:
         set_submission_file(cfg, osp.abspath(args.submission))
     if args.eval_plots:
@@ -77,10 +83,9 @@ def main():
             dict(type='RadiographVisualizationHook', out_dir=osp.abspath(args.show_dir))]
 
     adapt_to_cpu_distributed(cfg)
-    problem = check_data_root(cfg, 'test_dataloader')
-    if problem:
-        sys.exit(problem)
+    check_data_root(cfg, 'test_dataloader')
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner.logger.info(f'device: {device}')
     if args.out is not None:
         from mmdet.evaluation import DumpDetResults
         runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
@@ -88,4 +93,11 @@ def main():
 
 
 if __name__ == '__main__':
-    run_tool(main)
+    ARGS = parse_args()
+    if ARGS.device == 'cpu' or (ARGS.device or '').startswith('cuda:'):
+        # CUDA reads CUDA_VISIBLE_DEVICES once, when it starts: set before anything imports torch (checked after)
+        os.environ['CUDA_VISIBLE_DEVICES'] = '' if ARGS.device == 'cpu' else ARGS.device[len('cuda:'):]
+    from vinbig_mmdet.cli import run_tool
+    from vinbig_mmdet.engine.distributed import process_group_teardown
+    with process_group_teardown():  # a clean exit of every rank, also after an error
+        run_tool(lambda: main(ARGS))

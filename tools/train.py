@@ -3,15 +3,11 @@ import argparse
 import os
 import os.path as osp
 import sys
+import time
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import DictAction  # imports no torch: --device must take effect before torch is imported
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
-from vinbig_mmdet.cli import run_tool  # noqa: E402
-from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, apply_train_shortcuts,  # noqa: E402
-                                              check_data_root, enable_tensorboard)
 
 
 def parse_args():
@@ -25,14 +21,22 @@ def parse_args():
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from this checkpoint, or without a path from the latest one in the work dir')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings in the config, key=value (see MMDetection docs)')
+                        help='override settings in the config, key=value (see MMDetection docs); fold=K and '
+                        'data_root=DIR act like --fold and --data-path')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher')
     parser.add_argument('--tensorboard', action='store_true',
                         help='also log to TensorBoard (needs `pip install tensorboard`)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    data = parser.add_argument_group('data (nothing is written into the data folder)')
+    data.add_argument('--data-path', help='data root (train.csv, train/, test/, folds.csv)')
+    data.add_argument('--fold', type=int, help='validate on fold K, train on all the others (default: the '
+                      "config's fold, 0)")
+    data.add_argument('--folds-file', help='folds CSV from tools/make_folds.py (default: DATA/folds.csv); use it '
+                      'when the data folder is read-only')
+    data.add_argument('--meta-file', help='original image sizes of the training PNGs (image_id,width,height or '
+                      'image_id,dim0,dim1); default: found by its usual name (data/README.md)')
     legacy = parser.add_argument_group('shortcuts from the original VinBig training script')
-    legacy.add_argument('--data-path', help='data root (train.csv, train/, folds.csv, test/)')
     legacy.add_argument('--save-path', help='same as --work-dir')
     legacy.add_argument('--lr', type=float, help='SGD learning rate')
     legacy.add_argument('--momentum', type=float, help='SGD momentum')
@@ -41,7 +45,7 @@ def parse_args():
     legacy.add_argument('--step-size', type=int, help='decay the LR every this many epochs')
     legacy.add_argument('--gamma', type=float, help='LR decay factor')
     legacy.add_argument('--n-workers', type=int, help='data loading workers per loader')
-    legacy.add_argument('--device', help='cpu, cuda or cuda:N')
+    legacy.add_argument('--device', help='cpu, cuda or cuda:N (one GPU, numbered as nvidia-smi shows them)')
     legacy.add_argument('--log-step', type=int, help='log every this many iterations')
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -49,12 +53,20 @@ def parse_args():
     return args
 
 
-def main():
-    args = parse_args()
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+def main(args):
+    from mmengine.dist import is_main_process
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from vinbig_mmdet.engine.config_utils import (adapt_to_cpu_distributed, apply_train_shortcuts,
+                                                  check_data_root, check_device, enable_tensorboard, load_config,
+                                                  set_meta_file)
+    from vinbig_mmdet.engine.summary import train_summary
+
+    device = check_device(args.device, args.launcher)
+    cfg = load_config(args.config, args.cfg_options, args.data_path, args.fold, args.folds_file, args.launcher)
+    if args.meta_file:
+        set_meta_file(cfg, args.meta_file, ['train_dataloader', 'val_dataloader'])
     apply_train_shortcuts(cfg, args)
     if args.tensorboard:
         enable_tensorboard(cfg)
@@ -81,13 +93,21 @@ def main():
         cfg.load_from = args.resume
 
     adapt_to_cpu_distributed(cfg)
-    problem = check_data_root(cfg)
-    if problem:
-        sys.exit(problem)
-
+    check_data_root(cfg)
+    start = time.time()
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner.logger.info(f'device: {device}')
     runner.train()
+    if is_main_process():
+        print(train_summary(runner, time.time() - start), flush=True)
 
 
 if __name__ == '__main__':
-    run_tool(main)
+    ARGS = parse_args()
+    if ARGS.device == 'cpu' or (ARGS.device or '').startswith('cuda:'):
+        # CUDA reads CUDA_VISIBLE_DEVICES once, when it starts: set before anything imports torch (checked after)
+        os.environ['CUDA_VISIBLE_DEVICES'] = '' if ARGS.device == 'cpu' else ARGS.device[len('cuda:'):]
+    from vinbig_mmdet.cli import run_tool
+    from vinbig_mmdet.engine.distributed import process_group_teardown
+    with process_group_teardown():  # a clean exit of every rank, also after an error
+        run_tool(lambda: main(ARGS))

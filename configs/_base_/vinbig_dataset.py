@@ -1,7 +1,9 @@
 # VinBigData dataset settings: Kaggle train.csv + DICOMs (or the 1024 px PNG version), one validation fold.
 # Layout under data_root (see data/README.md):
-#   train/<image_id>.dicom|png   train.csv   folds.csv (tools/make_folds.py)
-#   test/<image_id>.dicom|png    sample_submission.csv
+#   train/<image_id>.dicom|png   train.csv   folds.csv (tools/make_folds.py; or --folds-file elsewhere)
+#   test/<image_id>.dicom|png    sample_submission.csv (without it: every image of test/)
+#   PNGs: original sizes from width/height in train.csv, train_meta.csv / test_meta.csv, or meta.csv in the folder
+# Choose the validation fold with --fold K (or --cfg-options fold=K): the tools set it in every loader.
 dataset_type = 'VinBigDataset'
 data_root = 'data/vinbig/'
 img_scale = (1024, 1024)
@@ -79,6 +81,7 @@ test_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='sample_submission.csv',
+        missing_ann_file='list_images',  # the PNG downloads ship no sample_submission.csv
         data_prefix=dict(img='test/'),
         test_mode=True,
         pipeline=unlabelled_pipeline))

@@ -6,7 +6,10 @@ import pytest
 
 from tests.conftest import write_csv
 from vinbig_mmdet.datasets import AnnotationError, VinBigDataset
+from vinbig_mmdet.datasets.annotations import read_annotations
+from vinbig_mmdet.datasets.vinbig import group_findings
 from vinbig_mmdet.demo.dicom_writer import write_dicom
+from vinbig_mmdet.errors import InputError
 
 W, H = 120, 100  # original (DICOM) size of the hand-made images
 
@@ -84,7 +87,7 @@ def test_folds(dicom_root):
     train = by_id(build(dicom_root, folds_file='folds.csv', fold=1, split='train'))
     val = by_id(build(dicom_root, folds_file='folds.csv', fold=1, split='val'))
     assert set(train) == {'img_a'} and set(val) == {'img_b', 'img_c'}
-    with pytest.raises(ValueError, match='fold 7 does not exist'):
+    with pytest.raises(InputError, match=r'fold 7 does not exist \(folds: \[0, 1\]\)'):
         build(dicom_root, folds_file='folds.csv', fold=7)
     write_csv(dicom_root / 'folds.csv', [('img_a', 0), ('img_b', 1)], ['image_id', 'fold'])
     with pytest.raises(AnnotationError, match=r"1 annotated image\(s\) have no fold.*img_c"):
@@ -121,7 +124,7 @@ def test_png_sizes_from_meta_file_and_error_without(dicom_root):
 
 def test_missing_images_error_or_counted_skip(dicom_root):
     (dicom_root / 'train' / 'img_c.dicom').unlink()
-    with pytest.raises(FileNotFoundError, match=r"1 of 3 images.*img_c"):
+    with pytest.raises(InputError, match=r"1 of 3 images.*img_c"):
         build(dicom_root)
     dataset = build(dicom_root, missing_images='skip')
     assert set(by_id(dataset)) == {'img_a', 'img_b'}
@@ -129,8 +132,59 @@ def test_missing_images_error_or_counted_skip(dicom_root):
 
 
 def test_missing_folder_says_how_to_get_data(tmp_path):
-    with pytest.raises(FileNotFoundError, match='make demo'):
+    with pytest.raises(InputError, match=f'folder {tmp_path}/train/ does not exist.*make demo.*prepare_data.py'):
         VinBigDataset(data_root=str(tmp_path), ann_file='', data_prefix=dict(img='train/'), pipeline=[])
+
+
+def test_missing_inputs_name_the_path_and_the_command(dicom_root, tmp_path):
+    folds = dicom_root / 'folds.csv'
+    with pytest.raises(InputError, match=f'{folds} does not exist.*python tools/make_folds.py --ann '
+                                         f'{dicom_root}/train.csv --out {folds}'):
+        build(dicom_root, folds_file='folds.csv', fold=0)
+    with pytest.raises(InputError, match=f'{dicom_root}/nothere.csv does not exist.*Kaggle'):
+        build(dicom_root, ann_file='nothere.csv')
+    with pytest.raises(InputError, match=f'{dicom_root}/sizes.csv does not exist.*prepare_data.py'):
+        build(dicom_root, meta_file='sizes.csv')
+
+
+def test_folds_file_outside_the_data_folder(dicom_root, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp('work') / 'folds.csv'
+    write_csv(elsewhere, [('img_a', 0), ('img_b', 1), ('img_c', 1)], ['image_id', 'fold'])
+    val = by_id(build(dicom_root, folds_file=str(elsewhere), fold=1, split='val'))
+    assert set(val) == {'img_b', 'img_c'}
+
+
+def test_png_download_with_dim0_dim1_meta_files(dicom_root):
+    """The most used PNG set: square PNGs, the competition's train.csv, train_meta.csv / test_meta.csv with
+    image_id,dim0,dim1 (original rows, columns) beside train.csv, no sample_submission.csv."""
+    for folder in ('train', 'test'):
+        (dicom_root / folder).mkdir(exist_ok=True)
+        for img_id in ('img_a', 'img_b', 'img_c'):
+            (dicom_root / folder / f'{img_id}.dicom').unlink(missing_ok=True)
+            cv2.imwrite(str(dicom_root / folder / f'{img_id}.png'), np.full((64, 64), 128, np.uint8))
+        write_csv(dicom_root / f'{folder}_meta.csv', [(i, H, W) for i in ('img_a', 'img_b', 'img_c')],
+                  ['image_id', 'dim0', 'dim1'])
+    a = by_id(build(dicom_root))['img_a']
+    assert (a['width'], a['height'], a['original_size']) == (64, 64, (W, H))
+    scale = np.array([64 / W, 64 / H] * 2)
+    np.testing.assert_allclose(boxes_of(a, 3)[0], np.array([20, 50, 100, 80]) * scale, atol=0.5)
+    test = by_id(build(dicom_root, ann_file='sample_submission.csv', data_prefix=dict(img='test/'), test_mode=True,
+                       missing_ann_file='list_images'))
+    assert set(test) == {'img_a', 'img_b', 'img_c'} and test['img_a']['original_size'] == (W, H)
+    (dicom_root / 'train_meta.csv').unlink()
+    with pytest.raises(AnnotationError, match=r'without an original size.*train_meta.csv'):
+        build(dicom_root)
+
+
+def test_group_findings_matches_a_per_image_groupby(demo_root):
+    ann = read_annotations(str(demo_root / 'train.csv'))
+    grouped = group_findings(ann)
+    findings = ann[ann['class_id'] != 14]
+    assert set(grouped) == set(findings['image_id'])
+    for img_id, rows in findings.groupby('image_id'):
+        boxes, labels, readers = grouped[img_id]
+        np.testing.assert_array_equal(boxes, rows[['x_min', 'y_min', 'x_max', 'y_max']].to_numpy())
+        assert labels.tolist() == rows['class_id'].tolist() and readers.tolist() == rows['rad_id'].tolist()
 
 
 def test_unlabelled_test_images(dicom_root):

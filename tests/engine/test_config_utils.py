@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from vinbig_mmdet.engine.config_utils import (apply_train_shortcuts, check_data_root, set_submission_file,
-                                              use_val_split_for_test)
+from vinbig_mmdet.engine.config_utils import (apply_train_shortcuts, check_data_root, check_device, load_config,
+                                              set_submission_file, use_val_split_for_test)
+from vinbig_mmdet.errors import InputError
 
 MAIN = str(Path(__file__).resolve().parents[2] / 'configs' / 'vinbig_faster_rcnn.py')
 
@@ -17,12 +18,10 @@ def shortcuts(**kw):
     return Namespace(**{n: kw.get(n) for n in names})
 
 
-def test_original_script_flags(monkeypatch):
-    monkeypatch.delenv('CUDA_VISIBLE_DEVICES', raising=False)
-    cfg = Config.fromfile(MAIN)
-    apply_train_shortcuts(cfg, shortcuts(data_path='/data/vb', save_path='/runs/a', lr=0.01, momentum=0.8,
-                                         n_epochs=40, batch_size=8, step_size=10, gamma=0.5, n_workers=0,
-                                         device='cpu', log_step=7))
+def test_original_script_flags():
+    cfg = load_config(MAIN, data_path='/data/vb')
+    apply_train_shortcuts(cfg, shortcuts(save_path='/runs/a', lr=0.01, momentum=0.8, n_epochs=40, batch_size=8,
+                                         step_size=10, gamma=0.5, n_workers=0, log_step=7))
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         assert cfg[key].dataset.data_root == '/data/vb'
         assert cfg[key].num_workers == 0 and cfg[key].persistent_workers is False
@@ -32,8 +31,6 @@ def test_original_script_flags(monkeypatch):
     step = [s for s in cfg.param_scheduler if s.type == 'MultiStepLR'][0]
     assert step.milestones == [10, 20, 30] and step.gamma == 0.5 and step.end == 40
     assert cfg.default_hooks.logger.interval == 7
-    import os
-    assert os.environ['CUDA_VISIBLE_DEVICES'] == ''
 
 
 def test_no_flags_change_nothing():
@@ -42,17 +39,26 @@ def test_no_flags_change_nothing():
     assert cfg.to_dict() == ref.to_dict()
 
 
-def test_bad_device():
-    with pytest.raises(ValueError, match='--device'):
-        apply_train_shortcuts(Config.fromfile(MAIN), shortcuts(device='tpu'))
+def test_device_checks(monkeypatch):
+    with pytest.raises(InputError, match='--device must be cpu, cuda or cuda:N'):
+        check_device('tpu')
+    monkeypatch.setenv('CUDA_VISIBLE_DEVICES', '')
+    assert check_device('cpu') == 'cpu'
+    with pytest.raises(InputError, match="--device cuda:1: no CUDA device is visible.*--device cpu"):
+        check_device('cuda:1')
+    with pytest.raises(InputError, match='CUDA_VISIBLE_DEVICES=2,3 bash tools/dist_train.sh'):
+        check_device('cuda:1', launcher='pytorch')
 
 
-def test_missing_data_root_message(tmp_path):
-    cfg = Config.fromfile(MAIN)
-    apply_train_shortcuts(cfg, shortcuts(data_path=str(tmp_path / 'none')))
-    assert 'make demo' in check_data_root(cfg)
-    apply_train_shortcuts(cfg, shortcuts(data_path=str(tmp_path)))
-    assert check_data_root(cfg) is None
+@pytest.mark.parametrize('how', ['flag', 'cfg-option'])
+def test_missing_data_root_message(tmp_path, how):
+    def load(root):
+        return load_config(MAIN, data_path=root) if how == 'flag' else load_config(MAIN, dict(data_root=root))
+    cfg = load(str(tmp_path / 'none'))
+    assert all(cfg[k].dataset.data_root == str(tmp_path / 'none') for k in ('train_dataloader', 'test_dataloader'))
+    with pytest.raises(InputError, match=f"(?s){tmp_path / 'none'} does not exist.*make demo.*--data-path DIR"):
+        check_data_root(cfg)
+    check_data_root(load(str(tmp_path)))
 
 
 def test_val_split_and_submission_file():

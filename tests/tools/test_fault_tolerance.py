@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
+from tests.tools.test_readme_commands import demo_checkout, on_demo, readme_command, typed
 from tests.tools.test_train_e2e import ROOT, TINY, run_tool, scalars
 
 SLOW_SAVE = str(Path(__file__).with_name('slow_checkpoint_train.py'))
@@ -107,24 +108,25 @@ def test_seeded_deterministic_runs_repeat(demo_root, tmp_path):
 
 @pytest.mark.slow
 def test_two_cpu_processes_train_and_test_like_one(demo_root, tmp_path):
-    env = dict(os.environ, PYTHON=sys.executable, CUDA_VISIBLE_DEVICES='', PORT='29517')
-    work = tmp_path / 'work'
-    proc = subprocess.run(['bash', 'tools/dist_train.sh', TINY, '2', '--data-path', str(demo_root),
-                           '--work-dir', str(work), '--n-epochs', '1'], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    assert (work / 'epoch_1.pth').is_file()
+    """The README's dist_train.sh and dist_test.sh lines, typed in an activated shell on the demo (2 CPU processes,
+    gloo): every rank exits cleanly (status 0, no abort at exit), and the submission equals one process's."""
+    co = demo_checkout(demo_root, tmp_path, with_folds=True)
+    dist_train = readme_command(lambda a: a[:2] == ['bash', 'tools/dist_train.sh'] and len(a) == 4)
+    proc = typed(on_demo(dist_train, gpus=2), co)
+    assert f'dist_train.sh: python: {sys.prefix}/bin/python (the active virtual environment' in proc.stderr
+    assert 'terminate called' not in proc.stderr and 'ChildFailedError' not in proc.stderr
+    work = co / 'work_dirs' / 'tiny_r18'
+    assert (work / 'epoch_1.pth').is_file() and not (work / 'epoch_2.pth').exists()
     assert len(list(work.glob('*/*.log'))) == 1 and len(list(work.glob('*/vis_data/scalars.json'))) == 1
     assert not list(work.glob('.*.tmp'))
 
-    one, two = tmp_path / 'one.csv', tmp_path / 'two.csv'
+    one = tmp_path / 'one.csv'
     run_tool('tools/test.py', TINY, work / 'epoch_1.pth', '--data-path', demo_root, '--submission', one,
              '--work-dir', tmp_path / 't1')
-    proc = subprocess.run(['bash', 'tools/dist_test.sh', TINY, str(work / 'epoch_1.pth'), '2', '--data-path',
-                           str(demo_root), '--submission', str(two), '--work-dir', str(tmp_path / 't2')],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    dist_test = readme_command(lambda a: a[:2] == ['bash', 'tools/dist_test.sh'])
+    proc = typed(on_demo(dist_test, gpus=2, ckpt=work / 'epoch_1.pth'), co)
+    assert 'terminate called' not in proc.stderr and 'ChildFailedError' not in proc.stderr
     a = pd.read_csv(one, dtype={'image_id': str}).set_index('image_id')
-    b = pd.read_csv(two, dtype={'image_id': str}).set_index('image_id')
+    b = pd.read_csv(co / dist_test[-1], dtype={'image_id': str}).set_index('image_id')
     assert b.index.is_unique and sorted(a.index) == sorted(b.index)  # every image exactly once
     assert a.loc[b.index].equals(b)

@@ -149,11 +149,14 @@ def clip_boxes(df: pd.DataFrame, sizes: Dict[str, Tuple[int, int]], invalid_boxe
 
 
 def read_sizes(path: str) -> Dict[str, Tuple[int, int]]:
-    """image_id -> original (width, height) from a CSV with image_id, width, height columns."""
+    """image_id -> original (width, height) from a CSV with image_id and width, height, or dim0, dim1 (rows,
+    columns: the 1024 px PNG set's train_meta.csv / test_meta.csv)."""
     df = pd.read_csv(path, dtype={'image_id': str})
+    if not {'width', 'height'} & set(df.columns):
+        df = df.rename(columns={'dim0': 'height', 'dim1': 'width'})
     missing = [c for c in ('image_id', 'width', 'height') if c not in df.columns]
     if missing:
-        raise AnnotationError(f'{path}: missing column(s) {missing} (need image_id, width, height)')
+        raise AnnotationError(f'{path}: missing column(s) {missing} (need image_id and width, height or dim0, dim1)')
     return sizes_from_frame(df, path)
 
 

@@ -5,6 +5,28 @@ import numpy as np
 import pandas as pd
 
 from ..classes import NO_FINDING_ID
+from ..errors import InputError, require_path
+
+
+def make_folds_command(ann_file: str, folds_file: str) -> str:
+    """The command that writes ``folds_file`` for ``ann_file`` (quoted in every message about a missing fold)."""
+    return f'python tools/make_folds.py --ann {ann_file} --out {folds_file}'
+
+
+def read_folds(path: str, ann_file: str = 'train.csv') -> Dict[str, int]:
+    """image_id -> fold from a CSV written by tools/make_folds.py; a missing or malformed file is an InputError
+    that says how to make it."""
+    require_path(path, f'make it with `{make_folds_command(ann_file, path)}` (outside a read-only data folder, '
+                       f'then pass --folds-file {path})')
+    folds = pd.read_csv(path, dtype={'image_id': str})
+    if not {'image_id', 'fold'} <= set(folds.columns):
+        raise InputError(f'{path}: need columns image_id, fold; found {list(folds.columns)}. Remake it with '
+                         f'`{make_folds_command(ann_file, path)}`')
+    fold = pd.to_numeric(folds['fold'], errors='coerce')
+    if fold.isna().any() or (fold % 1 != 0).any():
+        raise InputError(f'{path}: non-integer fold at line(s) '
+                         f'{(np.flatnonzero((fold.isna() | (fold % 1 != 0)).to_numpy()) + 2)[:5].tolist()}')
+    return dict(zip(folds['image_id'], fold.astype(int)))
 
 
 def image_label_matrix(ann: pd.DataFrame) -> pd.DataFrame:

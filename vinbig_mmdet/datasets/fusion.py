@@ -53,11 +53,23 @@ def fuse_boxes(boxes: Sequence[np.ndarray], scores: Sequence[np.ndarray], labels
 def fuse_readers(boxes: np.ndarray, labels: np.ndarray, readers: np.ndarray, width: float, height: float,
                  method: str = 'wbf', iou_thr: float = 0.4, skip_box_thr: float = 0.0
                  ) -> Tuple[np.ndarray, np.ndarray]:
-    """Fuse the boxes of one image's radiologists (each reader is one source, every box has score 1)."""
+    """Fuse the boxes of one image's radiologists (each reader is one source, every box has score 1).
+
+    A class with a single box in the image fuses to that box (clipped to the image; an empty one dropped, as
+    WBF and NMS do), so only the classes with two or more boxes go through ensemble-boxes, whose per-call cost
+    dominates building a large dataset. The readers stay in the same source order, so ties break as before."""
     if len(boxes) == 0:
         return np.zeros((0, 4)), np.zeros(0, dtype=np.int64)
-    groups = [readers == r for r in dict.fromkeys(readers.tolist())]
-    fused, _, fused_labels = fuse_boxes([boxes[g] for g in groups], [np.ones(int(g.sum())) for g in groups],
-                                        [labels[g] for g in groups], width, height, method, iou_thr,
-                                        skip_box_thr)
-    return fused, fused_labels
+    classes, counts = np.unique(labels, return_counts=True)
+    alone = np.isin(labels, classes[counts == 1]) if method != 'none' else np.zeros(len(labels), bool)
+    single = np.clip(boxes[alone], 0, np.array([width, height, width, height], dtype=np.float64))
+    single_ok = (single[:, 2] > single[:, 0]) & (single[:, 3] > single[:, 1])
+    fused, fused_labels = np.zeros((0, 4)), np.zeros(0, dtype=np.int64)
+    if not alone.all():
+        rest_boxes, rest_labels, rest_readers = boxes[~alone], labels[~alone], readers[~alone]
+        groups = [rest_readers == r for r in dict.fromkeys(readers.tolist())]
+        fused, _, fused_labels = fuse_boxes([rest_boxes[g] for g in groups], [np.ones(int(g.sum())) for g in groups],
+                                            [rest_labels[g] for g in groups], width, height, method, iou_thr,
+                                            skip_box_thr)
+    return (np.concatenate([single[single_ok], fused]),
+            np.concatenate([labels[alone][single_ok], fused_labels]).astype(np.int64))

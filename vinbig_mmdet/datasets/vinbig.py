@@ -1,6 +1,7 @@
 """VinBigDataset: Kaggle's train.csv (three readers per image) + DICOMs or resized PNGs -> MMDetection data."""
 import os
 import os.path as osp
+import struct
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Tuple
 
@@ -12,21 +13,47 @@ from mmengine.logging import print_log
 from PIL import Image
 
 from ..classes import METAINFO, NO_FINDING_ID
+from ..errors import InputError, require_path
 from ..io import is_dicom_path, read_dicom_header
 from ..io.convert import META_FILE
-from .annotations import (AnnotationError, RepairLog, clip_boxes, has_boxes, read_annotations,
+from .annotations import (BOX_COLUMNS, AnnotationError, RepairLog, clip_boxes, has_boxes, read_annotations,
                           read_image_list, read_sizes, sizes_from_frame)
+from .folds import make_folds_command, read_folds
 from .fusion import FUSION_METHODS, fuse_readers
 
 IMAGE_SUFFIXES = ('.dicom', '.dcm', '.png', '.jpg', '.jpeg')
+GET_DATA = ('download the data from the Kaggle competition (or a 1024 px PNG version) as data/README.md describes '
+            'and point --data-path at its folder, or generate demo data with `make demo`')
+Findings = Tuple[np.ndarray, np.ndarray, np.ndarray]  # boxes (N, 4), labels (N,), reader ids (N,)
+
+
+def sizes_file_candidates(img_dir: str) -> List[str]:
+    """Where a sizes file is found by its usual name: ``meta.csv`` in the image folder (tools/prepare_data.py),
+    then ``<folder>_meta.csv`` beside the folder (``train_meta.csv`` / ``test_meta.csv`` of the 1024 px PNG set)."""
+    folder = osp.normpath(img_dir)
+    return [osp.join(folder, META_FILE), osp.join(osp.dirname(folder), f'{osp.basename(folder)}_meta.csv')]
+
+
+def group_findings(ann: pd.DataFrame) -> Dict[str, Findings]:
+    """image_id -> the boxes, labels and readers of its finding rows ("No finding" rows left out).
+
+    One factorize + one stable sort + slicing: linear in the rows, no DataFrame per image."""
+    ann = ann[ann['class_id'] != NO_FINDING_ID]
+    codes, uniques = pd.factorize(ann['image_id'])
+    order = np.argsort(codes, kind='stable')
+    codes = codes[order]
+    boxes = ann[BOX_COLUMNS].to_numpy(np.float64)[order]
+    labels = ann['class_id'].to_numpy(np.int64)[order]
+    readers = ann['rad_id'].astype(str).to_numpy()[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, np.int64)
+    ends = np.r_[starts[1:], len(codes)].astype(np.int64)
+    return {uniques[codes[s]]: (boxes[s:e], labels[s:e], readers[s:e]) for s, e in zip(starts, ends)}
 
 
 def index_images(folder: str, suffix: Optional[str] = None) -> Dict[str, str]:
     """image_id (file stem) -> file name, from one listing of ``folder``."""
-    if not osp.isdir(folder):
-        raise FileNotFoundError(
-            f'image folder {folder} does not exist. Put the Kaggle DICOMs (or the 1024 px PNGs) there as '
-            f'described in data/README.md, or run `make demo` to generate a demo data set.')
+    require_path(folder, f'the images go there; {GET_DATA}; or convert DICOMs with '
+                         f'`python tools/prepare_data.py --src DICOM_FOLDER --out {folder}`', folder=True)
     suffixes = (suffix.lower(), ) if suffix else IMAGE_SUFFIXES
     files: Dict[str, str] = {}
     with os.scandir(folder) as it:
@@ -41,12 +68,24 @@ def index_images(folder: str, suffix: Optional[str] = None) -> Dict[str, str]:
 
 
 def _file_size(path: str) -> Tuple[int, int]:
-    """(width, height) of an image file without decoding its pixels."""
+    """(width, height) of an image file without decoding its pixels (a PNG: from its first 24 bytes)."""
     if is_dicom_path(path):
         header = read_dicom_header(path)
         return header['columns'], header['rows']
+    with open(path, 'rb') as f:
+        head = f.read(24)
+    if head[:8] == b'\x89PNG\r\n\x1a\n' and head[12:16] == b'IHDR':
+        return struct.unpack('>II', head[16:24])
     with Image.open(path) as img:
         return img.size
+
+
+def _file_sizes(paths: List[str]) -> List[Tuple[int, int]]:
+    """:func:`_file_size` of many files, in chunks over a few threads (the reads wait on storage, e.g. a
+    network disk; one task per file would cost more than the reads)."""
+    chunks = [paths[i:i + 512] for i in range(0, len(paths), 512)]
+    with ThreadPoolExecutor(8) as pool:
+        return [size for chunk in pool.map(lambda c: [_file_size(p) for p in c], chunks) for size in chunk]
 
 
 @DATASETS.register_module()
@@ -58,17 +97,20 @@ class VinBigDataset(BaseDetDataset):
             the 1024 px PNG version), a CSV with just ``image_id`` (e.g. sample_submission.csv), or '' to list
             every image of the image folder (test mode).
         data_prefix: ``dict(img='train/')``: the folder with ``<image_id>.dicom`` or ``<image_id>.png``.
-        meta_file: CSV with image_id, width, height: original sizes for PNGs. By default the ``meta.csv`` that
-            tools/prepare_data.py writes into the image folder is used when present. Not needed for DICOMs or when
-            ann_file has width/height.
+        meta_file: CSV of original sizes for PNGs: ``image_id,width,height`` or ``image_id,dim0,dim1`` (rows,
+            columns). Relative to ``data_root``, or absolute. By default found by its usual name (see
+            :func:`sizes_file_candidates`). Not needed for DICOMs or when ann_file has width/height.
         img_suffix: restrict to one file type (e.g. '.png'); by default any of ``IMAGE_SUFFIXES``.
         fusion: how the readers' boxes become training targets: ``dict(type='wbf'|'nms'|'none',
             iou_thr=0.4, skip_box_thr=0.0)``.
         keep_negatives: keep "No finding" images (70% of the data) as negatives.
-        folds_file, fold, split: with a CSV of image_id, fold: ``split='train'`` keeps every fold but
-            ``fold``, ``split='val'`` keeps only ``fold``.
+        folds_file, fold, split: with a CSV of image_id, fold (relative to ``data_root``, or absolute, e.g.
+            outside a read-only data folder): ``split='train'`` keeps every fold but ``fold``, ``split='val'``
+            keeps only ``fold``.
         invalid_boxes: 'error' (default) or 'skip' for inverted/empty boxes (counted and logged).
         missing_images: 'error' (default) or 'skip' for annotated images without a file (counted and logged).
+        missing_ann_file: 'error' (default), or 'list_images' to use every image of the folder when ``ann_file``
+            does not exist (the test images of a download without sample_submission.csv; logged).
     """
 
     METAINFO = METAINFO
@@ -76,7 +118,7 @@ class VinBigDataset(BaseDetDataset):
     def __init__(self, *args, meta_file: Optional[str] = None, img_suffix: Optional[str] = None,
                  fusion: Optional[dict] = None, keep_negatives: bool = True, folds_file: Optional[str] = None,
                  fold: Optional[int] = None, split: str = 'train', invalid_boxes: str = 'error',
-                 missing_images: str = 'error', **kwargs) -> None:
+                 missing_images: str = 'error', missing_ann_file: str = 'error', **kwargs) -> None:
         fusion = dict(dict(type='wbf', iou_thr=0.4, skip_box_thr=0.0), **(fusion or {}))
         if fusion['type'] not in FUSION_METHODS:
             raise ValueError(f"fusion type must be one of {FUSION_METHODS}, got {fusion['type']!r}")
@@ -86,12 +128,15 @@ class VinBigDataset(BaseDetDataset):
             raise ValueError('folds_file and fold go together: give both or neither')
         if missing_images not in ('error', 'skip'):
             raise ValueError(f"missing_images must be 'error' or 'skip', got {missing_images!r}")
+        if missing_ann_file not in ('error', 'list_images'):
+            raise ValueError(f"missing_ann_file must be 'error' or 'list_images', got {missing_ann_file!r}")
         data_root = kwargs.get('data_root') or ''
         self.meta_file = osp.join(data_root, meta_file) if meta_file else None
         self.folds_file = osp.join(data_root, folds_file) if folds_file else None
         self.img_suffix, self.fusion, self.keep_negatives = img_suffix, fusion, keep_negatives
         self.fold, self.split = fold, split
         self.invalid_boxes, self.missing_images = invalid_boxes, missing_images
+        self.missing_ann_file = missing_ann_file
         super().__init__(*args, **kwargs)
 
     # ------------------------------------------------------------------ loading
@@ -99,69 +144,71 @@ class VinBigDataset(BaseDetDataset):
         log = RepairLog()
         img_dir = self.data_prefix.get('img', '') or self.data_root or '.'
         files = index_images(img_dir, self.img_suffix)
-        labelled = bool(self.ann_file) and has_boxes(self.ann_file)
-        if labelled:
-            ann = read_annotations(self.ann_file, self.invalid_boxes, log)
-            image_ids = list(dict.fromkeys(ann['image_id']))
-        else:
-            ann = None
-            image_ids = read_image_list(self.ann_file) if self.ann_file else sorted(files)
+        ann, image_ids = self._read_image_ids(files, log)
         image_ids = self._select_fold(image_ids)
         image_ids = self._check_files(image_ids, files, img_dir, log)
         paths = {i: osp.join(img_dir, files[i]) for i in image_ids}
         sizes = self._original_sizes(image_ids, paths, ann, img_dir)
         loaded = self._loaded_sizes(image_ids, paths, sizes)
 
-        groups = {}
+        findings: Dict[str, Findings] = {}
         if ann is not None:
             ann = ann[ann['image_id'].isin(set(image_ids))]
             ann = clip_boxes(ann, sizes, self.invalid_boxes, log, self.ann_file)
-            groups = {k: g for k, g in ann.groupby('image_id', sort=False)}
+            findings = group_findings(ann)
         data_list, n_raw, n_fused = [], 0, 0
         for img_id in image_ids:
             (ow, oh), (w, h) = sizes[img_id], loaded[img_id]
             info = dict(img_id=img_id, img_path=paths[img_id], width=w, height=h, original_size=(ow, oh),
                         instances=[], reader_instances=[])
-            rows = groups.get(img_id)
-            if rows is not None:
-                rows = rows[rows['class_id'] != NO_FINDING_ID]
-                boxes = rows[['x_min', 'y_min', 'x_max', 'y_max']].to_numpy(np.float64)
-                labels = rows['class_id'].to_numpy(np.int64)
-                readers = rows['rad_id'].astype(str).to_numpy()
+            if img_id in findings:
+                boxes, labels, readers = findings[img_id]
                 fused, fused_labels = fuse_readers(boxes, labels, readers, ow, oh, self.fusion['type'],
                                                    self.fusion['iou_thr'], self.fusion['skip_box_thr'])
                 scale = np.array([w / ow, h / oh, w / ow, h / oh])
-                info['instances'] = [dict(bbox=(b * scale).tolist(), bbox_label=int(lab), ignore_flag=0)
-                                     for b, lab in zip(fused, fused_labels)]
-                info['reader_instances'] = [dict(bbox=(b * scale).tolist(), bbox_label=int(lab), rad_id=r)
-                                            for b, lab, r in zip(boxes, labels, readers)]
+                info['instances'] = [dict(bbox=b, bbox_label=lab, ignore_flag=0)
+                                     for b, lab in zip((fused * scale).tolist(), fused_labels.tolist())]
+                info['reader_instances'] = [dict(bbox=b, bbox_label=lab, rad_id=r) for b, lab, r in
+                                            zip((boxes * scale).tolist(), labels.tolist(), readers.tolist())]
                 n_raw += len(boxes)
                 n_fused += len(fused)
             data_list.append(info)
 
         n_pos = sum(1 for d in data_list if d['instances'])
         what = (f'{n_pos} with findings, {len(data_list) - n_pos} "No finding"; {n_raw} reader boxes -> '
-                f'{n_fused} targets by {self.fusion["type"]}' if labelled else 'unlabelled')
+                f'{n_fused} targets by {self.fusion["type"]}' if ann is not None else 'unlabelled')
         fold = f', fold {self.fold} {self.split}' if self.fold is not None else ''
         print_log(f'VinBigDataset {self.ann_file or img_dir}{fold}: {len(data_list)} images ({what}); '
                   f'repairs: {log.summary()}', logger='current')
         self.repair_log = log
         return data_list
 
+    def _read_image_ids(self, files: Dict[str, str], log: RepairLog) -> Tuple[Optional[pd.DataFrame], List[str]]:
+        """The annotations (None if unlabelled) and the image ids, in file order."""
+        if self.ann_file and not osp.isfile(self.ann_file):
+            if self.missing_ann_file == 'error':
+                require_path(self.ann_file, GET_DATA)
+            print_log(f'VinBigDataset: {self.ann_file} does not exist; using every image of the folder '
+                      f'({len(files)} images)', logger='current')
+            return None, sorted(files)
+        if self.ann_file and has_boxes(self.ann_file):
+            ann = read_annotations(self.ann_file, self.invalid_boxes, log)
+            return ann, list(pd.unique(ann['image_id']))
+        return None, read_image_list(self.ann_file) if self.ann_file else sorted(files)
+
     def _select_fold(self, image_ids: List[str]) -> List[str]:
         if self.folds_file is None:
             return image_ids
-        folds = pd.read_csv(self.folds_file, dtype={'image_id': str})
-        if not {'image_id', 'fold'} <= set(folds.columns):
-            raise AnnotationError(f'{self.folds_file}: need columns image_id, fold; found {list(folds.columns)}')
-        fold_of = dict(zip(folds['image_id'], folds['fold'].astype(int)))
+        fold_of = read_folds(self.folds_file, self.ann_file or 'train.csv')
         unassigned = [i for i in image_ids if i not in fold_of]
         if unassigned:
             raise AnnotationError(f'{self.folds_file}: {len(unassigned)} annotated image(s) have no fold, e.g. '
-                                  f'{unassigned[:5]}; regenerate it with tools/make_folds.py')
-        if self.fold not in set(fold_of.values()):
-            raise ValueError(f'{self.folds_file}: fold {self.fold} does not exist '
-                             f'(folds: {sorted(set(fold_of.values()))})')
+                                  f'{unassigned[:5]}; remake it with '
+                                  f'`{make_folds_command(self.ann_file, self.folds_file)}`')
+        folds = sorted(set(fold_of.values()))
+        if self.fold not in folds:
+            raise InputError(f'{self.folds_file}: fold {self.fold} does not exist (folds: {folds}); '
+                             f'choose one with --fold')
         keep_val = self.split == 'val'
         return [i for i in image_ids if (fold_of[i] == self.fold) == keep_val]
 
@@ -169,39 +216,47 @@ class VinBigDataset(BaseDetDataset):
                      log: RepairLog) -> List[str]:
         missing = [i for i in image_ids if i not in files]
         if missing and self.missing_images == 'error':
-            raise FileNotFoundError(
+            raise InputError(
                 f'{len(missing)} of {len(image_ids)} images listed in {self.ann_file} have no file in {img_dir}, '
                 f'e.g. {missing[:5]} (set missing_images="skip" to train without them)')
         log.add('annotated images without a file skipped', len(missing), missing)
         return [i for i in image_ids if i in files]
 
+    def _sizes_file(self, img_dir: str) -> Optional[str]:
+        """The explicit meta_file (which must exist), else the first sizes file found by its usual name."""
+        if self.meta_file:
+            require_path(self.meta_file, 'give the CSV of original sizes of your download (train_meta.csv / '
+                         'test_meta.csv of the 1024 px PNG set), or convert the DICOMs with `python '
+                         f'tools/prepare_data.py --src DICOM_FOLDER --out {img_dir}`, which writes {META_FILE}')
+            return self.meta_file
+        return next((f for f in sizes_file_candidates(img_dir) if osp.isfile(f)), None)
+
     def _original_sizes(self, image_ids, paths, ann, img_dir) -> Dict[str, Tuple[int, int]]:
-        """Original (DICOM) width/height: from the CSV, the meta file, or the DICOM header."""
+        """Original (DICOM) width/height: from the CSV, the sizes file, or the DICOM header."""
         sizes: Dict[str, Tuple[int, int]] = {}
         if ann is not None and {'width', 'height'} <= set(ann.columns):
             sizes.update(sizes_from_frame(ann[['image_id', 'width', 'height']], self.ann_file))
-        meta_file = self.meta_file
-        if meta_file is None and osp.isfile(osp.join(img_dir, META_FILE)):
-            meta_file = osp.join(img_dir, META_FILE)  # written by tools/prepare_data.py
-        if meta_file:
-            sizes.update({k: v for k, v in read_sizes(meta_file).items() if k not in sizes})
+        sizes_file = self._sizes_file(img_dir)
+        if sizes_file:
+            sizes.update({k: v for k, v in read_sizes(sizes_file).items() if k not in sizes})
         todo = [i for i in image_ids if i not in sizes]
         not_dicom = [i for i in todo if not is_dicom_path(paths[i])]
         if not_dicom:
+            looked = f'{sizes_file} lacks them' if sizes_file else f'none of {sizes_file_candidates(img_dir)} exists'
             raise AnnotationError(
-                f'{len(not_dicom)} non-DICOM image(s) without an original size, e.g. {paths[not_dicom[0]]}: '
-                f'boxes are in original DICOM pixels, so give meta_file= (image_id,width,height, as written by '
-                f'tools/prepare_data.py) or width/height columns in {self.ann_file or "the annotation CSV"}')
-        with ThreadPoolExecutor(8) as pool:  # header reads are I/O bound
-            sizes.update(zip(todo, pool.map(lambda i: _file_size(paths[i]), todo)))
+                f'{len(not_dicom)} non-DICOM image(s) without an original size, e.g. {paths[not_dicom[0]]} '
+                f'({looked}): boxes and submissions are in original DICOM pixels, so give the sizes: meta_file= '
+                f'(--meta-file) with image_id,width,height or image_id,dim0,dim1, width/height columns in '
+                f'{self.ann_file or "the annotation CSV"}, or convert the DICOMs with `python tools/prepare_data.py '
+                f'--src DICOM_FOLDER --out {img_dir}`, which writes {META_FILE}')
+        sizes.update(zip(todo, _file_sizes([paths[i] for i in todo])))
         return sizes
 
     def _loaded_sizes(self, image_ids, paths, sizes) -> Dict[str, Tuple[int, int]]:
         """Size of the file the pipeline will load (DICOM: the original; PNG: read from its header)."""
         resized = [i for i in image_ids if not is_dicom_path(paths[i])]
         loaded = {i: sizes[i] for i in image_ids}
-        with ThreadPoolExecutor(8) as pool:
-            loaded.update(zip(resized, pool.map(lambda i: _file_size(paths[i]), resized)))
+        loaded.update(zip(resized, _file_sizes([paths[i] for i in resized])))
         return loaded
 
     # ------------------------------------------------------------------ filtering

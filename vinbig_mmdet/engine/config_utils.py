@@ -1,9 +1,12 @@
 """Config edits behind the command-line tools (kept here so tests can reach them)."""
 import os
 import os.path as osp
-from typing import Iterator, Optional
+import re
+from typing import Iterator, List, Optional, Sequence
 
 from mmengine.config import Config, ConfigDict
+
+from ..errors import InputError
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -25,25 +28,127 @@ def set_data_root(cfg: Config, data_root: str) -> None:
             dataset.data_root = data_root
 
 
-def check_data_root(cfg: Config, loader: str = 'train_dataloader') -> Optional[str]:
-    """A message that says how to get the data if the loader's data folder is missing, else None."""
+def _fold_datasets(cfg: Config) -> List[ConfigDict]:
+    return [d for d in iter_datasets(cfg) if d.get('folds_file')]
+
+
+def set_fold(cfg: Config, fold: int) -> None:
+    """Validate on ``fold`` and train on every other fold: one value for every loader (and ``cfg.fold``)."""
+    cfg.fold = fold
+    for dataset in _fold_datasets(cfg):
+        dataset.fold = fold
+
+
+def set_folds_file(cfg: Config, path: str) -> None:
+    """Read the folds of every loader from ``path`` (absolute: it may lie outside a read-only data folder)."""
+    for dataset in _fold_datasets(cfg):
+        dataset.folds_file = osp.abspath(path)
+
+
+def set_meta_file(cfg: Config, path: str, loaders: Sequence[str]) -> None:
+    """Take the original image sizes of ``loaders``' datasets from ``path`` (absolute)."""
+    for key in loaders:
+        dataset = cfg.get(key, {}).get('dataset') if cfg.get(key) else None
+        while dataset is not None and dataset.get('dataset') is not None and 'data_root' not in dataset:
+            dataset = dataset.dataset
+        if dataset is not None:
+            dataset.meta_file = osp.abspath(path)
+
+
+def sync_config_variables(cfg: Config) -> List[str]:
+    """Re-apply ``fold`` / ``data_root`` when a child config changed only the variable.
+
+    MMEngine substitutes a base file's variables when it parses that file, so ``fold = 2`` in a child config
+    leaves every loader on the base's fold. Where all loaders agree with each other but not with the variable, the
+    variable wins. Returns the keys re-applied."""
+    changed = []
+    for key, setter, datasets, same in (
+            ('fold', set_fold, _fold_datasets(cfg), lambda a, b: a == b),
+            ('data_root', set_data_root, [d for d in iter_datasets(cfg) if 'data_root' in d],
+             lambda a, b: osp.normpath(str(a)) == osp.normpath(str(b)))):
+        value = cfg.get(key)
+        values = [d.get(key) for d in datasets]
+        if value is not None and values and all(same(v, values[0]) for v in values) and not same(value, values[0]):
+            setter(cfg, value)
+            changed.append(key)
+    return changed
+
+
+def apply_data_options(cfg: Config, cfg_options: Optional[dict] = None, data_path: Optional[str] = None,
+                       fold: Optional[int] = None, folds_file: Optional[str] = None) -> None:
+    """``--data-path`` / ``--fold`` / ``--folds-file``, and their ``--cfg-options data_root=... fold=...`` forms,
+    applied to every loader (call after merging the cfg-options; the flag wins over the cfg-option)."""
+    cfg_options = cfg_options or {}
+    data_path = data_path or cfg_options.get('data_root')
+    fold = fold if fold is not None else cfg_options.get('fold')
+    if data_path:
+        set_data_root(cfg, data_path)
+    if fold is not None:
+        set_fold(cfg, int(fold))
+    if folds_file:
+        set_folds_file(cfg, folds_file)
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None, data_path: Optional[str] = None,
+                fold: Optional[int] = None, folds_file: Optional[str] = None, launcher: str = 'none') -> Config:
+    """The config as tools/train.py and tools/test.py see it: the file, its child-config variables re-applied,
+    --cfg-options merged, then --data-path / --fold / --folds-file (or their cfg-option forms) in every loader."""
+    cfg = Config.fromfile(path)
+    cfg.launcher = launcher
+    sync_config_variables(cfg)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    apply_data_options(cfg, cfg_options, data_path, fold, folds_file)
+    return cfg
+
+
+def check_data_root(cfg: Config, loader: str = 'train_dataloader') -> None:
+    """Raise an InputError that says how to get the data if the loader's data folder is missing."""
     dataset = cfg.get(loader, {}).get('dataset', {})
     while dataset.get('dataset') is not None and 'data_root' not in dataset:
         dataset = dataset.dataset
     root = dataset.get('data_root')
     if not root or osp.isdir(root):
-        return None
-    return (f'Data folder {root!r} does not exist.\n'
-            f'  Real data: download the VinBigData DICOMs (or the 1024 px PNG version) from Kaggle into {root} as '
-            f'data/README.md describes, then run tools/make_folds.py.\n'
-            f'  Or run the demo on generated data: make demo\n'
-            f'  Or point the config elsewhere: --data-path DIR (or --cfg-options data_root=...)')
+        return
+    raise InputError(
+        f'data folder {root} does not exist.\n'
+        f'  Real data: download the VinBigData DICOMs (or the 1024 px PNG version) from Kaggle into {root} as '
+        f'data/README.md describes, then run tools/make_folds.py.\n'
+        f'  Or run the demo on generated data: make demo\n'
+        f'  Or point the tool elsewhere: --data-path DIR (same as --cfg-options data_root=DIR)')
+
+
+def check_device(device: Optional[str], launcher: str = 'none') -> str:
+    """Check, after torch is imported, that the process sees the device ``--device`` asked for (the tools set
+    CUDA_VISIBLE_DEVICES before importing torch). Returns what it runs on, for the log."""
+    import torch
+    visible = os.environ.get('CUDA_VISIBLE_DEVICES')
+    cuda = torch.cuda.is_available()
+    if device is None:
+        return f'cuda ({torch.cuda.device_count()} visible)' if cuda else 'cpu'
+    if device != 'cpu' and not re.fullmatch(r'cuda(:\d+)?', device):
+        raise InputError(f'--device must be cpu, cuda or cuda:N, got {device!r}')
+    if device.startswith('cuda:') and launcher != 'none':
+        raise InputError(f'--device {device} picks one GPU of a single-process run; for distributed runs choose '
+                         f'the GPUs with CUDA_VISIBLE_DEVICES (e.g. CUDA_VISIBLE_DEVICES=2,3 bash '
+                         f'tools/dist_train.sh CONFIG 2)')
+    if device == 'cpu':
+        if cuda:  # CUDA was initialised before CUDA_VISIBLE_DEVICES was set: a bug, not a user error
+            raise RuntimeError('--device cpu: CUDA is still visible; CUDA_VISIBLE_DEVICES was set too late')
+        return 'cpu'
+    if not cuda:
+        raise InputError(f'--device {device}: no CUDA device is visible (CUDA_VISIBLE_DEVICES={visible!r}, '
+                         f'torch {torch.__version__}, CUDA build: {torch.version.cuda}); use --device cpu, or '
+                         f'check the GPU with nvidia-smi')
+    if device.startswith('cuda:') and torch.cuda.device_count() != 1:
+        raise RuntimeError(f'--device {device}: {torch.cuda.device_count()} GPUs visible; '
+                           f'CUDA_VISIBLE_DEVICES was set too late')
+    return f'{device} ({torch.cuda.get_device_name(0)})'
 
 
 def apply_train_shortcuts(cfg: Config, args) -> None:
-    """Flags of the original VinBig training script, mapped onto the MMEngine config."""
-    if getattr(args, 'data_path', None):
-        set_data_root(cfg, args.data_path)
+    """Flags of the original VinBig training script, mapped onto the MMEngine config (--data-path and --device:
+    see :func:`apply_data_options`, :func:`check_device`)."""
     if getattr(args, 'save_path', None):
         cfg.work_dir = args.save_path
     optimizer = cfg.optim_wrapper.optimizer
@@ -73,14 +178,6 @@ def apply_train_shortcuts(cfg: Config, args) -> None:
             scheduler.milestones = list(range(step, cfg.train_cfg.max_epochs, step))
         if gamma is not None:
             scheduler.gamma = gamma
-    device = getattr(args, 'device', None)
-    if device:
-        if device == 'cpu':
-            os.environ['CUDA_VISIBLE_DEVICES'] = ''  # MMEngine places the model on CUDA whenever it is visible
-        elif device.startswith('cuda:'):
-            os.environ['CUDA_VISIBLE_DEVICES'] = device.split(':', 1)[1]
-        elif device != 'cuda':
-            raise ValueError(f"--device must be cpu, cuda or cuda:N, got {device!r}")
 
 
 def use_val_split_for_test(cfg: Config) -> None:

@@ -17,6 +17,7 @@ from mmdet.registry import HOOKS
 from mmengine.registry import RUNNERS  # the root registry: tools build runners by runner_type without a scope
 
 from ..io.atomic import atomic_open, durable_replace
+from .hooks import with_overlap_check
 
 
 def write_text_atomic(path: str, text: str) -> None:
@@ -53,6 +54,10 @@ class VinBigRunner(Runner):
             kwargs = {} if timeout is None else dict(timeout=datetime.timedelta(seconds=timeout))
             torch.distributed.init_process_group(backend='gloo', **kwargs)
         super().setup_env(env_cfg)
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        # The train/val overlap check runs whatever a config's custom_hooks say.
+        super().register_hooks(default_hooks, with_overlap_check(custom_hooks))
 
     def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs) -> None:
         # Written under a temporary name and renamed: a kill mid-write never leaves a broken file that looks final.

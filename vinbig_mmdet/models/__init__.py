@@ -1,3 +1,4 @@
+from .classifier import AbnormalityClassifier
 from .tta import VinBigTTAModel
 
-__all__ = ['VinBigTTAModel']
+__all__ = ['AbnormalityClassifier', 'VinBigTTAModel']

@@ -1,0 +1,18 @@
+# A seconds-per-iteration stand-in for configs/tood_r50_fpn_coco-pretrained_24e_vinbig.py, used by the end-to-end
+# tests: its pipelines (augmentations included) at 96 px, ResNet-18, no COCO checkpoint. Two epochs, the first with
+# TOOD's initial (ATSS) assignment and the second with its task-aligned one.
+_base_ = ['../../configs/tood_r50_fpn_coco-pretrained_24e_vinbig.py']
+
+img_scale = (96, 96)
+load_from = None
+model = dict(backbone=dict(depth=18), neck=dict(in_channels=[64, 128, 256, 512]), train_cfg=dict(initial_epoch=1))
+
+train_pipeline = [dict(t, scale=img_scale) if t['type'] == 'Resize' else t for t in _base_.train_pipeline]
+test_pipeline = [dict(t, scale=img_scale) if t['type'] == 'Resize' else t for t in _base_.test_pipeline]
+unlabelled_pipeline = [dict(t, scale=img_scale) if t['type'] == 'Resize' else t for t in _base_.unlabelled_pipeline]
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(pipeline=unlabelled_pipeline))
+train_cfg = dict(max_epochs=2, val_interval=2)
+param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=5)]
+default_hooks = dict(logger=dict(interval=2))
