@@ -4,9 +4,10 @@ import os
 
 import pandas as pd
 
-from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.analysis.agreement import format_reader_map, reader_vs_readers_map
+from vinbig_mmdet.analysis.annotations import boxes_per_image, class_table, has_readers, save_plots
 from vinbig_mmdet.classes import COMPETITION_IOU_THR
-from vinbig_mmdet.analysis.annotations import boxes_per_image, class_table, has_readers, save_plots  # noqa: E501
+from vinbig_mmdet.cli import run_tool
 from vinbig_mmdet.datasets.annotations import RepairLog, read_annotations
 
 
@@ -34,6 +35,8 @@ def main():
     print(f'\n{ann["image_id"].nunique()} images, {int((counts == 0).sum())} "No finding"; finding boxes per '
           f'abnormal image: median {abnormal.median() if len(abnormal) else 0:.0f}, max {counts.max()}; {readers}')
     print(f'repairs: {log.summary()}')
+    if has_readers(ann):
+        print(format_reader_map(reader_vs_readers_map(ann, args.iou_thr), args.iou_thr))
     for path in save_plots(ann, args.out_dir, args.iou_thr, table):
         print(f'wrote {path}')
 

@@ -8,6 +8,7 @@ import time
 
 import pandas as pd
 
+from vinbig_mmdet.analysis.agreement import reader_vs_readers_map
 from vinbig_mmdet.analysis.curves import read_scalars
 from vinbig_mmdet.cli import run_tool
 from vinbig_mmdet.datasets.annotations import read_annotations
@@ -75,6 +76,7 @@ def main():
     folds = pd.read_csv(folds_csv, dtype={'image_id': str})
     val_ids = set(folds.loc[folds['fold'] == 0, 'image_id'])
     val_truth = {k: v for k, v in ground_truth_from_csv(osp.join(data, 'train.csv')).items() if k in val_ids}
+    readers = reader_vs_readers_map(read_annotations(osp.join(data, 'train.csv')))
     best = sorted(glob.glob(osp.join(work, 'best_vinbig_mAP_*.pth')))
     print(f'\nDemo finished in {(time.time() - start) / 60:.1f} min (training {train_minutes:.1f} min).')
     if val_maps:
@@ -82,6 +84,8 @@ def main():
               f'(chance, all "No finding": {no_finding_baseline(val_truth):.4f})')
     print(f'  test set mAP@0.4:          {test_result["mAP"]:.4f}   (chance, all "No finding": '
           f'{no_finding_baseline(truth):.4f})')
+    print(f'  a reader vs the others:    {readers["mAP"]:.4f}   (train.csv: one reader per image against the other '
+          f'two, unfused; real data about 0.23)')
     print(f'  checkpoint: {best[-1] if best else ckpt}')
     runs = sorted(d for d in glob.glob(osp.join(work, '2*')) if osp.isdir(d))
     print(f'  logs:       {runs[-1] if runs else work} (text log, vis_data/scalars.json)')

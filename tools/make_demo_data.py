@@ -3,18 +3,20 @@ import argparse
 import time
 
 from vinbig_mmdet.cli import run_tool
-from vinbig_mmdet.demo.synth import make_demo_dataset
+from vinbig_mmdet.demo.synth import DEFAULT_N_TEST, DEFAULT_N_TRAIN, DEFAULT_SEED, make_demo_dataset
 
 
 def parse_args():
     parser = argparse.ArgumentParser(
         description='Write a demo data set in VinBigData format: train/ and test/ DICOMs (1-2k px, MONOCHROME1 '
-        'and 2, 12-bit, windowed, some JPEG 2000), train.csv with 3 disagreeing readers, sample_submission.csv, '
-        'and test_annotations.csv (the test truth, which Kaggle keeps secret).')
+        'and 2, 12-bit, windowed, some JPEG 2000), train.csv with 3 of 17 readers per image who disagree as much as '
+        'the real ones and classes as frequent as in the real train.csv, sample_submission.csv, and '
+        'test_annotations.csv (the test truth, which Kaggle keeps secret).')
     parser.add_argument('--out', default='data/demo', help='output folder (default: data/demo)')
-    parser.add_argument('--n-train', type=int, default=200, help='training images (default: 200)')
-    parser.add_argument('--n-test', type=int, default=40, help='test images (default: 40)')
-    parser.add_argument('--seed', type=int, default=0, help='random seed; the same seed writes the same data')
+    parser.add_argument('--n-train', type=int, default=DEFAULT_N_TRAIN, help='training images (default: %(default)s)')
+    parser.add_argument('--n-test', type=int, default=DEFAULT_N_TEST, help='test images (default: %(default)s)')
+    parser.add_argument('--seed', type=int, default=DEFAULT_SEED,
+                        help='random seed; the same seed writes the same data (default: %(default)s)')
     parser.add_argument('--normal-frac', type=float, default=0.7, help='share of "No finding" images')
     parser.add_argument('--workers', type=int, default=None, help='processes (default: all cores)')
     return parser.parse_args()

@@ -93,11 +93,14 @@ def test_two_class_filter_benchmark_runs(classifier, trained, demo_root, tmp_pat
     on the demo configs, training them)."""
     work, _ = classifier
     faster_work, _, _ = trained
+    # two detectors (as for training seeds): every figure is their mean, the filter's effect is judged by the spread
     proc = run_tool('benchmarks/bench_two_class_filter.py', '--data', demo_root, '--work-dir', tmp_path,
                     '--detector-config', TINY, '--detector-ckpt', faster_work / 'epoch_3.pth',
-                    '--classifier-config', CLASSIFIER, '--classifier-ckpt', work / 'epoch_2.pth')
+                    faster_work / 'epoch_1.pth', '--classifier-config', CLASSIFIER,
+                    '--classifier-ckpt', work / 'epoch_2.pth')
     out = proc.stdout
     assert 'test images' in out and 'AUC' in out
+    assert 'spread over the 2 detectors' in out and '(2 detectors)' in out
     rows = {line[:48].strip(): line[48:].split() for line in out.splitlines()[-4:]}
     assert set(rows) == {'no filter', "filter, the project's classifier", 'filter, a perfect classifier (ceiling)',
                          'chance (every image "No finding")'}
