@@ -26,8 +26,9 @@ import subprocess
 import sys
 import time
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 from vinbig_mmdet.analysis.seed_spread import mean_std, verdict
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def run(args, log):
@@ -73,6 +74,7 @@ def main():
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'bench_learning'))
     args = parser.parse_args()
     import pandas as pd
+
     from vinbig_mmdet.demo.synth import make_demo_dataset
     from vinbig_mmdet.evaluation import kaggle_map, no_finding_baseline, read_submission
     from vinbig_mmdet.evaluation.ensemble import ensemble_submissions

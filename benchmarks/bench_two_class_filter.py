@@ -21,9 +21,9 @@ import subprocess
 import sys
 import time
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-
 from vinbig_mmdet.analysis.seed_spread import mean_std, verdict
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 DETECTOR = 'configs/vinbig_faster_rcnn_demo.py'
 CLASSIFIER = 'configs/abnormality-classifier_r18_demo.py'

@@ -4,12 +4,11 @@ import argparse
 import itertools
 import sys
 
-from vinbig_mmdet.cli import run_tool
 from vinbig_mmdet.classes import COMPETITION_IOU_THR, FILTER_HIGH, FILTER_LOW
+from vinbig_mmdet.cli import run_tool
 from vinbig_mmdet.datasets.annotations import read_sizes
 from vinbig_mmdet.errors import InputError, require_path
-from vinbig_mmdet.evaluation import (format_prediction_string, kaggle_map, read_submission,
-                                     write_submission)
+from vinbig_mmdet.evaluation import format_prediction_string, kaggle_map, read_submission, write_submission
 from vinbig_mmdet.evaluation.ensemble import ensemble_submissions
 from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv
 from vinbig_mmdet.evaluation.submission import filter_submission, read_abnormal_probabilities

@@ -5,8 +5,8 @@ import sys
 
 import numpy as np
 
-from vinbig_mmdet.cli import run_tool
 from vinbig_mmdet.classes import ALL_CLASSES, COMPETITION_IOU_THR
+from vinbig_mmdet.cli import run_tool
 from vinbig_mmdet.datasets.folds import read_folds
 from vinbig_mmdet.errors import InputError, require_path
 from vinbig_mmdet.evaluation import format_ap_table, kaggle_map, read_submission

@@ -1,10 +1,9 @@
 # Detect abnormalities on single studies: JSON (original pixels) and an annotated PNG per image.
 import argparse
-import os.path as osp
 import sys
 
-from vinbig_mmdet.cli import run_tool
 from vinbig_mmdet.classes import DRAW_SCORE_THR
+from vinbig_mmdet.cli import run_tool
 
 
 def parse_args():
@@ -17,7 +16,8 @@ def parse_args():
     parser.add_argument('checkpoint')
     parser.add_argument('inputs', nargs='+', help='image files or folders')
     parser.add_argument('--out-dir', default='work_dirs/infer', help='output folder (default: work_dirs/infer)')
-    parser.add_argument('--score-thr', type=float, default=DRAW_SCORE_THR, help='minimum score shown (default %(default)s)')
+    parser.add_argument('--score-thr', type=float, default=DRAW_SCORE_THR,
+                        help='minimum score shown (default %(default)s)')
     parser.add_argument('--meta-file', help='original sizes of PNG inputs: image_id,width,height or '
                         'image_id,dim0,dim1 (e.g. test_meta.csv of the 1024 px PNG set)')
     parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N (default cpu)')

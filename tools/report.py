@@ -8,8 +8,8 @@ import tempfile
 
 import numpy as np
 
-from vinbig_mmdet.cli import run_tool
 from vinbig_mmdet.classes import DRAW_SCORE_THR
+from vinbig_mmdet.cli import run_tool
 
 
 def parse_args():
@@ -43,7 +43,8 @@ def config_rows(cfg):
             ['batch per GPU', str(cfg.train_dataloader.batch_size)],
             ['data', f'{train_ds.data_root} (fold {train_ds.get("fold")} held out)'],
             ['radiologist fusion', str(train_ds.get('fusion', cfg.get('fusion')))],
-            ['"No finding" images in training', 'left out' if (train_ds.get('filter_cfg') or {}).get('filter_empty_gt') else 'kept']]
+            ['"No finding" images in training',
+             'left out' if (train_ds.get('filter_cfg') or {}).get('filter_empty_gt') else 'kept']]
 
 
 def main():

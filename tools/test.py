@@ -6,7 +6,6 @@ import os.path as osp
 from mmengine.config import DictAction  # imports no torch: --device must take effect before torch is imported
 
 
-
 def parse_args():
     parser = argparse.ArgumentParser(
         description='Test a VinBigData detector: write a Kaggle submission (--submission) for the test images, '
@@ -75,9 +74,20 @@ def main(args):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
-    from vinbig_mmdet.engine.config_utils import (check_data_root, check_device, check_tta, innermost_dataset, load_config, match_annotations,
-                                                  set_eval_plot_dir, set_meta_file, set_submission_file,
-                                                  set_tta_scales, set_two_class_filter, use_val_split_for_test)
+    from vinbig_mmdet.engine.config_utils import (
+        check_data_root,
+        check_device,
+        check_tta,
+        innermost_dataset,
+        load_config,
+        match_annotations,
+        set_eval_plot_dir,
+        set_meta_file,
+        set_submission_file,
+        set_tta_scales,
+        set_two_class_filter,
+        use_val_split_for_test,
+    )
     from vinbig_mmdet.engine.distributed import adapt_to_cpu_distributed
     from vinbig_mmdet.errors import InputError
 

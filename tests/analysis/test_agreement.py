@@ -3,8 +3,12 @@ import numpy as np
 import pytest
 
 from tests.conftest import write_csv
-from vinbig_mmdet.analysis.agreement import (format_reader_map, reader_orders, reader_vs_readers_map,
-                                             single_threshold_map)
+from vinbig_mmdet.analysis.agreement import (
+    format_reader_map,
+    reader_orders,
+    reader_vs_readers_map,
+    single_threshold_map,
+)
 from vinbig_mmdet.datasets.annotations import read_annotations
 
 

@@ -10,9 +10,10 @@ import pytest
 
 from tests.conftest import write_csv
 from vinbig_mmdet.analysis.annotations import boxes_per_image, class_table, has_readers, reader_agreement
-from vinbig_mmdet.visualization import map_boxes
 from vinbig_mmdet.datasets.annotations import read_annotations
-from vinbig_mmdet.structures.boxes import BOX_COLUMNS as BOX, box_iou
+from vinbig_mmdet.structures.boxes import BOX_COLUMNS as BOX
+from vinbig_mmdet.structures.boxes import box_iou
+from vinbig_mmdet.visualization import map_boxes
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -3,14 +3,13 @@ import copy
 import random
 from pathlib import Path
 
+import mmdet
 import numpy as np
 import pytest
 import torch
+from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import RUNNERS
-
-import mmdet
-from mmdet.registry import MODELS
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 MMDET_CONFIGS = Path(mmdet.__file__).parent / '.mim' / 'configs'
@@ -66,6 +65,7 @@ def test_augmented_pipeline_keeps_boxes_on_the_image(demo_root):
     """The training pipeline of the COCO-start configs on real demo images: boxes stay inside, labels intact."""
     from mmdet.utils import register_all_modules
     from mmengine.dataset import Compose
+
     from vinbig_mmdet.datasets import VinBigDataset
     register_all_modules()
     cfg = Config.fromfile(str(CONFIGS / 'faster-rcnn_r50_fpn_coco-pretrained_24e_vinbig.py'))

@@ -3,9 +3,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from mmengine.config import Config
-
 from mmdet.registry import MODELS
+from mmengine.config import Config
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 ALL_CONFIGS = sorted(p.name for p in CONFIGS.glob('*.py'))

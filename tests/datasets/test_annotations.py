@@ -4,8 +4,14 @@ import pandas as pd
 import pytest
 
 from tests.conftest import write_csv
-from vinbig_mmdet.datasets.annotations import (LABEL_COLUMNS, AnnotationError, RepairLog, clip_boxes, has_boxes,
-                                               read_annotations)
+from vinbig_mmdet.datasets.annotations import (
+    LABEL_COLUMNS,
+    AnnotationError,
+    RepairLog,
+    clip_boxes,
+    has_boxes,
+    read_annotations,
+)
 
 GOOD = [
     ('img1', 'Cardiomegaly', 3, 'R8', 100, 200, 400, 300),

@@ -91,7 +91,8 @@ def test_filter_empty_gt_drops_no_finding_images_from_training_only(dicom_root):
 
 @pytest.mark.parametrize('old', [True, False])
 def test_old_keep_negatives_names_its_replacement(dicom_root, old):
-    with pytest.raises(InputError, match=rf'keep_negatives={old} is replaced .*filter_cfg=dict\(filter_empty_gt={not old}\)'):
+    replaced = rf'keep_negatives={old} is replaced .*filter_cfg=dict\(filter_empty_gt={not old}\)'
+    with pytest.raises(InputError, match=replaced):
         build(dicom_root, keep_negatives=old)
     with pytest.raises(InputError, match=r"filter_cfg key\(s\) \['filter_empty'\] not understood.*filter_empty_gt"):
         build(dicom_root, filter_cfg=dict(filter_empty=True))

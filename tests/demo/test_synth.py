@@ -12,9 +12,17 @@ import pytest
 from vinbig_mmdet.analysis.agreement import reader_vs_readers_map
 from vinbig_mmdet.classes import CLASSES, NO_FINDING_ID
 from vinbig_mmdet.datasets.annotations import BOX_COLUMNS, read_annotations
-from vinbig_mmdet.demo.synth import (CONFUSED_PAIRS, DEFAULT_N_TEST, DEFAULT_N_TRAIN, DEFAULT_SEED,
-                                     REAL_ABNORMAL_IMAGES, REAL_STATS, make_demo_dataset, plan_dataset,
-                                     reader_annotations)
+from vinbig_mmdet.demo.synth import (
+    CONFUSED_PAIRS,
+    DEFAULT_N_TEST,
+    DEFAULT_N_TRAIN,
+    DEFAULT_SEED,
+    REAL_ABNORMAL_IMAGES,
+    REAL_STATS,
+    make_demo_dataset,
+    plan_dataset,
+    reader_annotations,
+)
 from vinbig_mmdet.evaluation.kaggle_map import box_iou
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,9 +6,15 @@ import pandas as pd
 import pytest
 import torch
 
-from vinbig_mmdet.evaluation import (VinBigMetric, format_prediction_string, parse_prediction_string,
-                                     read_submission, select_detections, to_original_pixels,
-                                     write_submission)
+from vinbig_mmdet.evaluation import (
+    VinBigMetric,
+    format_prediction_string,
+    parse_prediction_string,
+    read_submission,
+    select_detections,
+    to_original_pixels,
+    write_submission,
+)
 from vinbig_mmdet.evaluation.submission import SubmissionError
 
 

@@ -3,12 +3,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from mmengine.config import Config, ConfigDict
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import bbox_flip
-from mmengine.structures import InstanceData
+from mmengine.config import Config, ConfigDict
 from mmengine.model import BaseModel
+from mmengine.structures import InstanceData
 
 from vinbig_mmdet.engine.config_utils import check_tta, match_annotations, set_tta_scales
 from vinbig_mmdet.errors import InputError

@@ -1,8 +1,15 @@
 import numpy as np
 import pytest
 
-from vinbig_mmdet.structures.boxes import (BOX_COLUMNS, box_area, box_iou, box_iou_pairs, empty_detections,
-                                           empty_ground_truth, greedy_match)
+from vinbig_mmdet.structures.boxes import (
+    BOX_COLUMNS,
+    box_area,
+    box_iou,
+    box_iou_pairs,
+    empty_detections,
+    empty_ground_truth,
+    greedy_match,
+)
 
 SQUARE = [0, 0, 10, 10]
 

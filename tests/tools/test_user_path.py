@@ -224,7 +224,7 @@ def test_infer_reports_original_pixels_for_pngs_when_sizes_are_known(downloads, 
     shutil.copy(pngs[0], lone / 'unknown.png')
     proc = run_tool('tools/infer.py', TINY, work / 'epoch_3.pth', *pngs, lone / 'unknown.png', '--out-dir',
                     tmp_path / 'out', '--score-thr', 0)
-    assert f'except 1 image(s) of unknown original size, in their own pixels (give --meta-file)' in proc.stdout
+    assert 'except 1 image(s) of unknown original size, in their own pixels (give --meta-file)' in proc.stdout
     assert json.loads((tmp_path / 'out' / 'unknown.json').read_text())['pixels'] == 'image'
     for png in pngs:  # test_meta.csv beside test/ gives the original size
         result = json.loads((tmp_path / 'out' / f'{png.stem}.json').read_text())

@@ -17,8 +17,16 @@ from ..errors import InputError, require_path
 from ..io import IMAGE_SUFFIXES, is_dicom_path, read_dicom_header
 from ..io.convert import META_FILE
 from ..structures.boxes import BOX_COLUMNS
-from .annotations import (AnnotationError, RepairLog, clip_boxes, has_boxes, read_annotations,
-                          read_image_list, read_sizes, sizes_from_frame)
+from .annotations import (
+    AnnotationError,
+    RepairLog,
+    clip_boxes,
+    has_boxes,
+    read_annotations,
+    read_image_list,
+    read_sizes,
+    sizes_from_frame,
+)
 from .folds import make_folds_command, read_folds
 from .fusion import fuse_readers, fusion_options
 

@@ -4,8 +4,7 @@ from typing import Optional, Tuple, Union
 
 import numpy as np
 from pydicom.dataset import FileDataset, FileMetaDataset
-from pydicom.uid import (ExplicitVRLittleEndian, JPEG2000Lossless, JPEGLSLossless, RLELossless, UID,
-                         generate_uid)
+from pydicom.uid import UID, ExplicitVRLittleEndian, JPEG2000Lossless, JPEGLSLossless, RLELossless, generate_uid
 
 #: Short names for the transfer syntaxes the writer can produce.
 TRANSFER_SYNTAXES = {

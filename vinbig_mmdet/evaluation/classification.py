@@ -4,9 +4,9 @@ import csv
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
-from mmdet.registry import METRICS
 
 from ..io.atomic import atomic_open
 

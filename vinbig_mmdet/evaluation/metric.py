@@ -2,15 +2,21 @@
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
-from mmdet.registry import METRICS
 
 from ..classes import ALL_CLASSES, COMPETITION_IOU_THR, FILTER_HIGH, FILTER_LOW
 from .kaggle_map import confusion_summary, kaggle_map
 from .plots import save_evaluation
-from .submission import (filter_submission, format_prediction_string, read_abnormal_probabilities,
-                         select_detections, to_original_pixels, write_submission)
+from .submission import (
+    filter_submission,
+    format_prediction_string,
+    read_abnormal_probabilities,
+    select_detections,
+    to_original_pixels,
+    write_submission,
+)
 
 
 def _numpy(x) -> np.ndarray:

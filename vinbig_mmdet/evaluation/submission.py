@@ -180,7 +180,8 @@ def read_abnormal_probabilities(path: str) -> Dict[str, float]:
     return dict(zip(df['image_id'], p.astype(float)))
 
 
-def two_class_filter(det: Detections, p_abnormal: float, low: float = FILTER_LOW, high: float = FILTER_HIGH) -> Detections:
+def two_class_filter(det: Detections, p_abnormal: float, low: float = FILTER_LOW,
+                     high: float = FILTER_HIGH) -> Detections:
     """The image-level filter top teams used: an image classifier's probability of abnormality decides.
 
     - ``p < low``: the image is called normal: only ``14 1 0 0 1 1``.
