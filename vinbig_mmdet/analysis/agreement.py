@@ -10,7 +10,7 @@ Definition (``reader_vs_readers_map``):
   a ground-truth box, and an image whose other readers report nothing is "No finding" (class 14). The scored
   reader's boxes are the predictions; a reader who reports "No finding" predicts ``14 1 0 0 1 1``. With three
   readers per image, the three rounds use every reader exactly once per image.
-- AP per class with the competition's matching (``kaggle_map.match_class``: same class, IoU > 0.4, each
+- AP per class with the competition's matching (``structures.boxes.greedy_match``: same class, IoU > 0.4, each
   ground-truth box matched once). A reader gives no confidences, so all of its boxes are one operating point and
   AP = precision x recall (the all-point AP of a single threshold; ranking tied boxes in some order would make
   the figure depend on that arbitrary order). mAP = mean over the classes with ground truth, "No finding"
@@ -24,9 +24,9 @@ from typing import Dict, List
 import numpy as np
 import pandas as pd
 
-from ..classes import NO_FINDING_ID
-from ..datasets.annotations import BOX_COLUMNS
-from ..evaluation.kaggle_map import NO_FINDING_BOX, add_no_finding_gt, match_class
+from ..classes import COMPETITION_IOU_THR, NO_FINDING_ID
+from ..evaluation.kaggle_map import NO_FINDING_BOX, add_no_finding_gt
+from ..structures.boxes import BOX_COLUMNS, box_iou, greedy_match
 
 ROUNDS = 3
 
@@ -57,23 +57,32 @@ def _round_split(ann: pd.DataFrame, orders: Dict[str, np.ndarray], k: int):
     return predictions, truth
 
 
-def single_threshold_map(predictions, ground_truth, iou_thr: float = 0.4) -> Dict[str, object]:
+def single_threshold_map(predictions, ground_truth, iou_thr: float = COMPETITION_IOU_THR) -> Dict[str, object]:
     """mAP of predictions that all share one confidence (AP = precision x recall per class, "No finding" as
-    class 14): ``{'mAP': float, 'AP': {class_id: AP or nan}}``."""
+    class 14): ``{'mAP': float, 'AP': {class_id: AP or nan}}``. Images without ground truth are not scored, as
+    in ``kaggle_map``; within an image, detections match in their given order (VOC's greedy rule)."""
     gt = add_no_finding_gt(ground_truth)
-    by_class: Dict[int, Dict[str, tuple]] = {}
-    for img, (boxes, scores, labels) in predictions.items():
+    n_classes = NO_FINDING_ID + 1
+    tp, n_det, n_gt = np.zeros(n_classes), np.zeros(n_classes), np.zeros(n_classes)
+    for gt_boxes, gt_labels in gt.values():
+        n_gt += np.bincount(gt_labels, minlength=n_classes)
+    for img, (boxes, _, labels) in predictions.items():
+        if img not in gt:
+            continue
+        boxes, labels = np.asarray(boxes, np.float64).reshape(-1, 4), np.asarray(labels, np.int64)
+        gt_boxes, gt_labels = gt[img]
         for label in np.unique(labels).tolist():
-            by_class.setdefault(int(label), {})[img] = (boxes, scores, labels)
-    ap = {}
-    for label in range(NO_FINDING_ID + 1):
-        _, tp, n_gt = match_class(by_class.get(label, {}), gt, label, iou_thr)
-        ap[label] = float('nan') if n_gt == 0 else float(tp.mean() * tp.sum() / n_gt if len(tp) else 0.0)
+            mine, theirs = boxes[labels == label], gt_boxes[gt_labels == label]
+            n_det[label] += len(mine)
+            tp[label] += int((greedy_match(box_iou(mine, theirs), iou_thr) >= 0).sum()) if len(theirs) else 0
+    ap = {label: float('nan') if n_gt[label] == 0 else
+          float(tp[label] / n_det[label] * tp[label] / n_gt[label]) if n_det[label] else 0.0
+          for label in range(n_classes)}
     valid = [v for v in ap.values() if not np.isnan(v)]
     return dict(mAP=float(np.mean(valid)) if valid else float('nan'), AP=ap)
 
 
-def reader_vs_readers_map(ann: pd.DataFrame, iou_thr: float = 0.4, seed: int = 0) -> Dict[str, object]:
+def reader_vs_readers_map(ann: pd.DataFrame, iou_thr: float = COMPETITION_IOU_THR, seed: int = 0) -> Dict[str, object]:
     """One reader against the other readers of the same image, unfused, mAP@``iou_thr`` (module docstring).
 
     Returns ``{'mAP': mean over rounds, 'rounds': [mAP of round k], 'AP': {class_id: mean AP over rounds},
@@ -88,7 +97,7 @@ def reader_vs_readers_map(ann: pd.DataFrame, iou_thr: float = 0.4, seed: int = 0
                 n_images=len(orders), n_skipped=int(ann['image_id'].nunique()) - len(orders))
 
 
-def format_reader_map(result: Dict[str, object], iou_thr: float = 0.4) -> str:
+def format_reader_map(result: Dict[str, object], iou_thr: float = COMPETITION_IOU_THR) -> str:
     """The one line the tools print."""
     rounds = ', '.join(f'{v:.3f}' for v in result['rounds'])
     skipped = f'; {result["n_skipped"]} image(s) with < 2 readers skipped' if result['n_skipped'] else ''
