@@ -34,8 +34,9 @@ ROUNDS = 3
 def reader_orders(ann: pd.DataFrame, seed: int = 0) -> Dict[str, np.ndarray]:
     """image_id -> its readers in the random order the rounds follow (images with < 2 readers left out)."""
     rng = np.random.default_rng(seed)
-    readers = ann.groupby('image_id', sort=True)['rad_id'].agg(lambda r: np.sort(r.astype(str).unique()))
-    return {img: rng.permutation(r) for img, r in readers.items() if len(r) >= 2}
+    # unique() per group, sorted afterwards: pandas >= 2.2 refuses an agg() that returns an array
+    readers = ann.assign(rad_id=ann['rad_id'].astype(str)).groupby('image_id', sort=True)['rad_id'].unique()
+    return {img: rng.permutation(np.sort(r)) for img, r in readers.items() if len(r) >= 2}
 
 
 def _round_split(ann: pd.DataFrame, orders: Dict[str, np.ndarray], k: int):
