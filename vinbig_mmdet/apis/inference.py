@@ -7,10 +7,10 @@ import numpy as np
 
 from ..classes import ALL_CLASSES
 from ..datasets.annotations import read_sizes
-from ..datasets.vinbig import IMAGE_SUFFIXES, sizes_file_candidates
+from ..datasets.vinbig import sizes_file_candidates
 from ..errors import require_path
 from ..evaluation.submission import to_original_pixels
-from ..io import is_dicom_path, read_image
+from ..io import IMAGE_SUFFIXES, is_dicom_path, read_image
 
 Size = Tuple[int, int]  # (width, height)
 

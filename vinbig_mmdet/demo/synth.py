@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..classes import CLASSES, NO_FINDING_ID, NO_FINDING_NAME
+from ..structures.boxes import BOX_COLUMNS
 from .dicom_writer import write_dicom
 
 #: Kaggle's train.csv, per class: images with the class (any reader), rows (boxes of all readers), median box
@@ -370,7 +371,7 @@ def truth_rows(item: SynthImage) -> List[Dict[str, object]]:
                  x_min=b[0], y_min=b[1], x_max=b[2], y_max=b[3]) for b, lab in zip(item.boxes, item.labels)]
 
 
-COLUMNS = ['image_id', 'class_name', 'class_id', 'rad_id', 'x_min', 'y_min', 'x_max', 'y_max']
+COLUMNS = ['image_id', 'class_name', 'class_id', 'rad_id', *BOX_COLUMNS]  # Kaggle's train.csv
 
 
 def reader_annotations(plan: Sequence[SynthImage], seed: int) -> pd.DataFrame:

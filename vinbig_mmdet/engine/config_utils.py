@@ -6,6 +6,7 @@ from typing import Iterator, List, Optional, Sequence
 
 from mmengine.config import Config, ConfigDict
 
+from ..classes import FILTER_HIGH, FILTER_LOW
 from ..errors import InputError
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -209,7 +210,7 @@ def set_eval_plot_dir(cfg: Config, path: str) -> None:
         metric.plot_dir = path
 
 
-def set_two_class_filter(cfg: Config, probs: str, low: float = 0.08, high: float = 0.95) -> None:
+def set_two_class_filter(cfg: Config, probs: str, low: float = FILTER_LOW, high: float = FILTER_HIGH) -> None:
     """Apply the image-level 2-class filter (probabilities CSV) in the test evaluator's VinBigMetric."""
     for metric in _vinbig_metrics(cfg):
         metric.two_class_filter = dict(probs=probs, low=low, high=high)
