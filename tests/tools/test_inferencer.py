@@ -6,8 +6,8 @@ import numpy as np
 
 from tests.tools.test_train_e2e import TINY
 from vinbig_mmdet.apis import VinBigInferencer
-from vinbig_mmdet.evaluation.kaggle_map import box_iou
 from vinbig_mmdet.io import read_image
+from vinbig_mmdet.structures.boxes import box_iou
 
 
 def test_inferencer_gives_original_pixels_for_dicoms_and_resized_pngs(trained, demo_root, tmp_path):
