@@ -67,7 +67,11 @@ def selected_images(args, preds):
 
 
 def score(preds, truth, iou_thr):
-    return kaggle_map({i: preds[i] if i in preds else empty_detections() for i in truth}, truth, iou_thr)
+    """kaggle_map over the images of ``truth``, an image without a row scoring as no prediction. The submission's
+    own row order is kept: kaggle_map breaks score ties in the predictions' order, as the competition did."""
+    scored = {i: preds[i] for i in preds if i in truth}
+    scored.update((i, empty_detections()) for i in truth if i not in preds)
+    return kaggle_map(scored, truth, iou_thr)
 
 
 def cv_table(results):

@@ -80,3 +80,13 @@ def test_ensemble_options_are_checked(kwargs, message):
     a = {'x': det(([10, 10, 20, 20], 1.0, 1))}
     with pytest.raises(InputError, match=message):
         ensemble_submissions([a, a], **kwargs)
+
+
+def test_one_submission_is_not_fused_with_itself():
+    """WBF of a single source would merge its own overlapping boxes: a model "ensembled" alone (a tuning trial
+    with one non-zero weight, or fold files of one model) must score as that model."""
+    a = {'x': det(([10, 10, 60, 60], 0.9, 3), ([12, 12, 62, 62], 0.8, 3), ([0, 0, 1, 1], 0.1, 14))}
+    boxes, scores, labels = ensemble_submissions([a])['x']
+    assert boxes.tolist() == a['x'][0].tolist() and labels.tolist() == [3, 3, 14]
+    assert scores.tolist() == pytest.approx([0.9, 0.8, 0.1])
+    assert len(ensemble_submissions([a, a])['x'][0]) == 2  # two sources: the overlapping pair is fused

@@ -13,7 +13,8 @@ from .submission import Detections
 def ensemble_submissions(submissions: Sequence[Dict[str, Detections]], weights: Optional[List[float]] = None,
                          iou_thr: float = COMPETITION_IOU_THR, skip_box_thr: float = 0.0,
                          sizes: Optional[Dict[str, Tuple[int, int]]] = None) -> Dict[str, Detections]:
-    """Fuse several submissions' detections per image with WBF.
+    """Fuse several submissions' detections per image with WBF; a single submission is returned as it is (its
+    scores capped at 1).
 
     Boxes are normalised by each image's original ``(width, height)`` from ``sizes``; without it, by the extent of
     the image's boxes across all submissions, which gives the same result (IoU and weighted means do not change
@@ -27,6 +28,8 @@ def ensemble_submissions(submissions: Sequence[Dict[str, Detections]], weights: 
         raise InputError(f'{len(weights)} weights for {len(submissions)} submissions: give one per submission')
     if weights is not None and not all(np.isfinite(w) and w > 0 for w in weights):
         raise InputError(f'weights must be positive numbers, got {list(weights)}')
+    if len(submissions) == 1:  # nothing to fuse: WBF of one source would merge the model's own boxes
+        return {i: (boxes, np.minimum(scores, 1.0), labels) for i, (boxes, scores, labels) in submissions[0].items()}
     image_ids = list(dict.fromkeys(i for sub in submissions for i in sub))
     empty = empty_detections()
     fused = {}
