@@ -5,11 +5,11 @@ import os.path as osp
 
 import cv2
 import numpy as np
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 from vinbig_mmdet.cli import run_tool
-from vinbig_mmdet.engine.config_utils import set_data_root
+from vinbig_mmdet.engine.config_utils import load_config
 
 
 def parse_args():
@@ -20,18 +20,16 @@ def parse_args():
     parser.add_argument('--out-dir', default='work_dirs/browse', help='output folder')
     parser.add_argument('--n', type=int, default=20, help='number of images (default 20)')
     parser.add_argument('--all', action='store_true', help='include "No finding" images (default: findings only)')
-    parser.add_argument('--data-path', help='data root (overrides the config)')
+    parser.add_argument('--data-path', help='data root (overrides the config; same as --cfg-options data_root=DIR)')
+    parser.add_argument('--fold', type=int, help='browse the training images of tools/train.py --fold K')
+    parser.add_argument('--folds-file', help='folds CSV from tools/make_folds.py (default: DATA/folds.csv)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.data_path:
-        set_data_root(cfg, args.data_path)
+    cfg = load_config(args.config, args.cfg_options, args.data_path, args.fold, args.folds_file)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     from mmdet.registry import DATASETS
     from tqdm import tqdm

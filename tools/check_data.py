@@ -2,10 +2,10 @@
 import argparse
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 from vinbig_mmdet.cli import error_message, run_tool
-from vinbig_mmdet.engine.config_utils import set_data_root
+from vinbig_mmdet.engine.config_utils import load_config, set_meta_file
 from vinbig_mmdet.errors import InputError
 from vinbig_mmdet.io.check import check_images
 
@@ -18,21 +18,25 @@ def parse_args():
         'once, with progress. Lists every problem (file and reason); exit status 1 if there is any. Run it before a '
         'long training: a bad image met during training stops the run.')
     parser.add_argument('config')
-    parser.add_argument('--data-path', help='data root (overrides the config)')
+    parser.add_argument('--data-path', help='data root (overrides the config; same as --cfg-options data_root=DIR)')
+    parser.add_argument('--fold', type=int, help='the fold tools/train.py --fold K would validate on')
+    parser.add_argument('--folds-file', help='folds CSV from tools/make_folds.py (default: DATA/folds.csv)')
+    parser.add_argument('--meta-file', help='original sizes of the training PNGs (image_id,width,height or '
+                        'image_id,dim0,dim1), as tools/train.py --meta-file')
     parser.add_argument('--splits', nargs='+', choices=list(LOADERS), default=list(LOADERS),
                         help='which loaders to check (default: train val test)')
     parser.add_argument('--workers', type=int, help='processes (default: all cores)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override settings, key=value')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings, key=value; fold=K and data_root=DIR act like --fold and --data-path')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)  # imports custom_imports (vinbig_mmdet)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.data_path:
-        set_data_root(cfg, args.data_path)
+    # the data sets exactly as tools/train.py builds them (the same flags, the same config loading)
+    cfg = load_config(args.config, args.cfg_options, args.data_path, args.fold, args.folds_file)
+    if args.meta_file:
+        set_meta_file(cfg, args.meta_file, ['train_dataloader', 'val_dataloader'])
     from mmengine.registry import DATASETS, init_default_scope
     init_default_scope(cfg.get('default_scope', 'mmdet'))
 

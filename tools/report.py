@@ -49,15 +49,12 @@ def config_rows(cfg):
 
 def main():
     args = parse_args()
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
     config = args.config or next(iter(sorted(glob.glob(osp.join(args.work_dir, '*.py')))), None)
     if config is None:
         sys.exit(f'{args.work_dir}: no config saved there; pass --config')
-    cfg = Config.fromfile(config)
-    from vinbig_mmdet.engine.config_utils import set_data_root
-    if args.data_path:
-        set_data_root(cfg, args.data_path)
+    from vinbig_mmdet.engine.config_utils import load_config
+    cfg = load_config(config, data_path=args.data_path)
     init_default_scope('mmdet')
     from mmdet.registry import DATASETS
 

@@ -145,6 +145,21 @@ def test_missing_folds_file_names_the_command(downloads, tmp_path):
                    f'python tools/make_folds.py --ann {root}/train.csv --out {root}/folds.csv', '--folds-file')
 
 
+def test_check_data_takes_the_training_flags(downloads, tmp_path):
+    """The pre-flight check builds the data sets as tools/train.py does: data_root as a cfg-option, a folds file
+    outside the (read-only) download, the fold; without the folds file it names the command that makes it."""
+    root = downloads[0]['competition']
+    run_tool('tools/make_folds.py', '--ann', root / 'train.csv', '--n-splits', 3, '--out', tmp_path / 'folds.csv')
+    proc = run_tool('tools/check_data.py', TINY, '--cfg-options', f'data_root={root}/', '--folds-file',
+                    tmp_path / 'folds.csv', '--fold', 1, '--workers', 1)
+    train, val = (int(re.search(rf'{s} (\d+)', proc.stdout).group(1)) for s in ('train', 'val'))
+    folds = pd.read_csv(tmp_path / 'folds.csv')
+    assert val == (folds['fold'] == 1).sum() and 0 < train <= (folds['fold'] != 1).sum()  # filter_empty_gt
+    assert '0 unreadable' in proc.stdout
+    proc = run_tool('tools/check_data.py', TINY, '--data-path', root, '--splits', 'train', check=False)
+    assert_message(proc, f'{root}/folds.csv does not exist', 'python tools/make_folds.py')
+
+
 def test_missing_train_csv_and_image_folder(downloads, tmp_path):
     root = downloads[0]['competition']
     no_csv = partial_copy(root, tmp_path / 'no_csv', ['train', 'test'])
