@@ -86,7 +86,8 @@ def main():
                             curves, val[-1] if val else None, predictions, truth, paths,
                             score_thr=args.score_thr)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    with open(args.out, 'w') as f:
+    from vinbig_mmdet.io.atomic import atomic_open
+    with atomic_open(args.out, 'w') as f:  # a stopped run leaves no half-written page under the final name
         f.write(page)
     print(f'wrote {args.out} ({len(page) / 1e6:.1f} MB, self-contained)')
 

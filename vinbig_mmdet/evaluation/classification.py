@@ -1,6 +1,5 @@
 """The normal/abnormal classifier's evaluation: ROC AUC (numpy), accuracy, and the ``image_id,prob`` file that
 ``tools/test.py --abnormal-probs`` and ``tools/ensemble.py --abnormal-probs`` read."""
-import csv
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -8,7 +7,7 @@ from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from ..io.atomic import atomic_open
+from ..io.atomic import write_csv_atomic
 
 
 def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float:
@@ -28,14 +27,7 @@ def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float:
 
 def write_probabilities(path: str, rows: Iterable[Tuple[str, float]]) -> int:
     """Write ``image_id,prob`` atomically. Returns the row count."""
-    n = 0
-    with atomic_open(path, 'w') as f:
-        writer = csv.writer(f)
-        writer.writerow(['image_id', 'prob'])
-        for img_id, prob in rows:
-            writer.writerow([img_id, f'{float(prob):.6f}'])
-            n += 1
-    return n
+    return write_csv_atomic(path, ['image_id', 'prob'], ((i, f'{float(p):.6f}') for i, p in rows))
 
 
 @METRICS.register_module()

@@ -6,11 +6,14 @@ from typing import Dict, List
 
 import pandas as pd
 
-from ..classes import ALL_CLASSES
+from ..classes import ALL_CLASSES, COMPETITION_IOU_THR
+from ..io.atomic import atomic_open
 
 
-def save_evaluation(result: Dict[str, object], confusion: Dict[int, Dict[str, int]], out_dir: str) -> List[str]:
-    """pr_curves.png, pr_curves.json (precision/recall per class) and confusion.csv in ``out_dir``."""
+def save_evaluation(result: Dict[str, object], confusion: Dict[int, Dict[str, int]], out_dir: str,
+                    iou_thr: float = COMPETITION_IOU_THR) -> List[str]:
+    """pr_curves.png, pr_curves.json (precision/recall per class) and confusion.csv in ``out_dir``, each written
+    atomically; ``iou_thr`` is the one ``result`` was scored at (named in the figure's title)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -19,8 +22,8 @@ def save_evaluation(result: Dict[str, object], confusion: Dict[int, Dict[str, in
     curves = {ALL_CLASSES[c]: dict(ap=result['AP'][c], n_gt=result['n_gt'][c],
                                    precision=[round(float(v), 5) for v in result['pr'][c][0]],
                                    recall=[round(float(v), 5) for v in result['pr'][c][1]]) for c in classes}
-    with open(osp.join(out_dir, 'pr_curves.json'), 'w') as f:
-        json.dump(dict(mAP=result['mAP'], classes=curves), f)
+    with atomic_open(osp.join(out_dir, 'pr_curves.json'), 'w') as f:
+        json.dump(dict(mAP=result['mAP'], iou_thr=iou_thr, classes=curves), f)
     cols = 5
     rows = max(1, (len(classes) + cols - 1) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.8 * rows), squeeze=False)
@@ -35,12 +38,14 @@ def save_evaluation(result: Dict[str, object], confusion: Dict[int, Dict[str, in
         ax.set_title(f'{ALL_CLASSES[c]}\nAP {result["AP"][c]:.3f} (gt {result["n_gt"][c]})', fontsize=9)
         ax.set_xlabel('recall', fontsize=8)
         ax.set_ylabel('precision', fontsize=8)
-    fig.suptitle(f'Precision-recall at IoU > 0.4, mAP {result["mAP"]:.4f}')
+    fig.suptitle(f'Precision-recall at IoU > {iou_thr:g}, mAP {result["mAP"]:.4f}')
     fig.tight_layout()
-    fig.savefig(osp.join(out_dir, 'pr_curves.png'), dpi=90)
+    with atomic_open(osp.join(out_dir, 'pr_curves.png'), 'wb') as f:
+        fig.savefig(f, format='png', dpi=90)
     plt.close(fig)
     table = pd.DataFrame([dict(class_id=c, **{'class': ALL_CLASSES[c]}, **counts)
                           for c, counts in confusion.items()]).fillna(0)
     table = table.astype({c: int for c in table.columns if c != 'class'})
-    table.to_csv(osp.join(out_dir, 'confusion.csv'), index=False)
+    with atomic_open(osp.join(out_dir, 'confusion.csv'), 'w') as f:
+        table.to_csv(f, index=False)
     return [osp.join(out_dir, n) for n in ('pr_curves.png', 'pr_curves.json', 'confusion.csv')]

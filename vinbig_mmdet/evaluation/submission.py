@@ -4,7 +4,6 @@ One parser (:func:`read_submission`, :func:`parse_prediction_string`) serves eve
 value: finite numbers, an integer class 0..14 (``3.0`` reads as 3, ``3.7`` is an error), a score in [0, 1],
 ``x_min < x_max`` and ``y_min < y_max``. A bad value is a :class:`SubmissionError` naming the file and line.
 """
-import csv
 import itertools
 from typing import Callable, Dict, Iterable, List, Sequence, Tuple
 
@@ -13,8 +12,8 @@ import pandas as pd
 
 from ..classes import FILTER_HIGH, FILTER_LOW, NO_FINDING_ID
 from ..errors import InputError
-from ..io.atomic import atomic_open
-from ..io.csv_reader import read_csv
+from ..io.atomic import write_csv_atomic
+from ..io.csv_reader import LINE, read_csv
 from .kaggle_map import NO_FINDING_BOX
 
 Detections = Tuple[np.ndarray, np.ndarray, np.ndarray]  # boxes (N, 4), scores (N,), labels (N,)
@@ -153,14 +152,7 @@ def read_submission(path: str) -> Dict[str, Detections]:
 
 def write_submission(path: str, rows: Iterable[Tuple[str, str]]) -> int:
     """Write ``image_id,PredictionString`` atomically (temporary file, fsync, rename). Returns the row count."""
-    n = 0
-    with atomic_open(path, 'w') as f:
-        writer = csv.writer(f)
-        writer.writerow(['image_id', 'PredictionString'])
-        for img_id, text in rows:
-            writer.writerow([img_id, text])
-            n += 1
-    return n
+    return write_csv_atomic(path, ['image_id', 'PredictionString'], rows)
 
 
 def read_abnormal_probabilities(path: str) -> Dict[str, float]:
@@ -168,7 +160,7 @@ def read_abnormal_probabilities(path: str) -> Dict[str, float]:
     (named prob, probability, p_abnormal or target, or the only other column)."""
     df = read_csv(path, ['image_id'], dtype={'image_id': str}, expected='image_id,prob')
     named = [c for c in ('prob', 'probability', 'p_abnormal', 'target') if c in df.columns]
-    others = [c for c in df.columns if c not in ('image_id', 'line')]
+    others = [c for c in df.columns if c not in ('image_id', LINE)]
     column = named[0] if named else (others[0] if len(others) == 1 else None)
     if column is None:
         raise SubmissionError(f'{path}: cannot tell the probability column among {others}; name it "prob"')
@@ -176,7 +168,7 @@ def read_abnormal_probabilities(path: str) -> Dict[str, float]:
     bad = (p.isna() | (p < 0) | (p > 1)).to_numpy()
     if bad.any():
         raise SubmissionError(f'{path}: {int(bad.sum())} probabilities missing or outside [0, 1], at line(s) '
-                              f'{df["line"].to_numpy()[bad][:5].tolist()}')
+                              f'{df[LINE].to_numpy()[bad][:5].tolist()}')
     return dict(zip(df['image_id'], p.astype(float)))
 
 

@@ -1,10 +1,11 @@
 """Writing files so that a killed process never leaves a broken file under the final name (one implementation
 for checkpoints, submissions, PNGs and CSVs)."""
+import csv
 import os
 import os.path as osp
 import tempfile
 from contextlib import contextmanager
-from typing import IO, Iterator
+from typing import IO, Iterable, Iterator, Sequence
 
 
 def _fsync_folder(folder: str) -> None:
@@ -62,3 +63,15 @@ def atomic_open(path: str, mode: str = 'wb', fsync: bool = True) -> Iterator[IO]
         if osp.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def write_csv_atomic(path: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+    """Write a CSV (``header`` then ``rows``) under ``path`` atomically. Returns the row count."""
+    n = 0
+    with atomic_open(path, 'w') as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(row)
+            n += 1
+    return n
