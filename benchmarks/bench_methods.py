@@ -27,6 +27,7 @@ import sys
 import time
 
 from vinbig_mmdet.analysis.seed_spread import mean_std, verdict
+from vinbig_mmdet.engine.checkpoint import newest_checkpoint
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -56,8 +57,7 @@ def predict(config, work, data, tta, out):
     """tools/test.py submission for the test images of ``data`` (skipped if already written)."""
     if osp.isfile(out):
         return
-    with open(osp.join(work, 'last_checkpoint')) as f:
-        ckpt = f.read().strip()
+    ckpt = newest_checkpoint(work)
     args = ['tools/test.py', config, ckpt, '--data-path', data + '/', '--submission', out,
             '--work-dir', osp.join(work, 'bench_test')]
     run(args + (['--tta'] if tta else []), out + '.log')

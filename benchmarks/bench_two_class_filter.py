@@ -22,6 +22,7 @@ import sys
 import time
 
 from vinbig_mmdet.analysis.seed_spread import mean_std, verdict
+from vinbig_mmdet.engine.checkpoint import newest_checkpoint
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -41,7 +42,7 @@ def train(config: str, data: str, work: str) -> tuple:
     """Train ``config`` on ``data`` into ``work``; the last checkpoint and the minutes it took."""
     start = time.time()
     run('tools/train.py', config, '--data-path', data + '/', '--work-dir', work)
-    return open(osp.join(work, 'last_checkpoint')).read().strip(), (time.time() - start) / 60
+    return newest_checkpoint(work), (time.time() - start) / 60
 
 
 def main():

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MAIN = 'configs/vinbig_faster_rcnn.py'
@@ -154,15 +154,6 @@ def derived_config(path: str, base: str, dry_run: bool, offline: str) -> str:
     return path
 
 
-def newest_checkpoint(work_dir: str) -> Optional[str]:
-    marker = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(marker):
-        path = open(marker).read().strip()
-        if osp.isfile(path):
-            return path
-    return None
-
-
 def format_table(sections: List[Section], header: str) -> str:
     def fig(s: Section, key: str, fmt: str) -> str:
         return format(s.figures[key], fmt) if key in s.figures else ''
@@ -271,6 +262,7 @@ def main(argv=None) -> int:
                 section.status, section.note = 'SKIPPED', 'the whole check ran out of its time budget'
                 continue
             if name.startswith('test_'):
+                from vinbig_mmdet.engine.checkpoint import newest_checkpoint  # torch: only when a test runs
                 ckpt = newest_checkpoint(osp.join(args.work, 'train_main_fp32'))
                 if ckpt is None:
                     section.status, section.note = 'SKIPPED', 'no checkpoint: train main fp32 did not finish'
