@@ -1,5 +1,6 @@
 """The image classifier through the real tools: train, write probabilities for a fold and the test images, and
 feed them to the 2-class filter of tools/test.py and tools/ensemble.py."""
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,8 @@ CLASSIFIER = str(Path(__file__).with_name('tiny_classifier_r18.py'))
 def classifier(demo_root, tmp_path_factory):
     work = tmp_path_factory.mktemp('classifier')
     proc = run_tool('tools/train.py', CLASSIFIER, '--data-path', demo_root, '--work-dir', work)
-    return work, proc.stdout + proc.stderr
+    yield work, proc.stdout + proc.stderr
+    shutil.rmtree(work, ignore_errors=True)  # its checkpoints are not needed past this module
 
 
 def test_classifier_trains_through_train_py(classifier):

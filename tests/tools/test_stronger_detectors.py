@@ -1,5 +1,6 @@
 """Cascade R-CNN and TOOD through the real tools at a tiny size: train, validate, submit, and fuse with the
 Faster R-CNN by tools/ensemble.py."""
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,9 @@ def stronger(demo_root, tmp_path_factory):
         sub = work / 'submission.csv'
         run_tool('tools/test.py', config, ckpt, '--data-path', demo_root, '--submission', sub, '--work-dir', work)
         out[name] = (work, log.stdout + log.stderr, sub)
-    return out
+    yield out
+    for work, _, _ in out.values():
+        shutil.rmtree(work, ignore_errors=True)  # their checkpoints are not needed past this module
 
 
 @pytest.mark.parametrize('name', sorted(TINY_CONFIGS))

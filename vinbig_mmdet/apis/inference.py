@@ -5,7 +5,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
-from ..classes import ALL_CLASSES
+from ..classes import ALL_CLASSES, DRAW_SCORE_THR
 from ..datasets.annotations import read_sizes
 from ..datasets.vinbig import sizes_file_candidates
 from ..errors import require_path
@@ -28,7 +28,7 @@ def collect_inputs(inputs: Iterable[str]) -> List[str]:
     return files
 
 
-def detection_dicts(boxes, scores, labels, score_thr: float = 0.3) -> List[dict]:
+def detection_dicts(boxes, scores, labels, score_thr: float = DRAW_SCORE_THR) -> List[dict]:
     """``[{class_id, class_name, score, box}]`` of the detections scored >= ``score_thr``, best first."""
     boxes, scores, labels = (x.cpu().numpy() if hasattr(x, 'cpu') else np.asarray(x)
                              for x in (boxes, scores, labels))
@@ -51,7 +51,7 @@ def original_sizes(paths: Iterable[str], meta_file: Optional[str] = None) -> Dic
     return sizes
 
 
-def predict_image(model, path: str, score_thr: float = 0.3, original_size: Optional[Size] = None
+def predict_image(model, path: str, score_thr: float = DRAW_SCORE_THR, original_size: Optional[Size] = None
                   ) -> Tuple[Dict[str, object], np.ndarray]:
     """Detections of one radiograph (``{image_id, path, width, height, pixels, detections}``) and the grayscale
     image it was read as.

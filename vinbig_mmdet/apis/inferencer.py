@@ -5,6 +5,7 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import cv2
 
+from ..classes import DRAW_SCORE_THR
 from ..io import ImageReadError
 from ..io.atomic import atomic_open
 from ..visualization import draw_detections
@@ -23,7 +24,7 @@ class VinBigInferencer:
     ``<image_id>.json`` and ``<image_id>.png`` there.
     """
 
-    def __init__(self, config, checkpoint: str, device: str = 'cpu', score_thr: float = 0.3,
+    def __init__(self, config, checkpoint: str, device: str = 'cpu', score_thr: float = DRAW_SCORE_THR,
                  allow_partial: bool = False, show_progress: bool = False) -> None:
         from mmdet.utils import register_all_modules
 

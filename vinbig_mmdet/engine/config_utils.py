@@ -49,11 +49,8 @@ def set_folds_file(cfg: Config, path: str) -> None:
 def set_meta_file(cfg: Config, path: str, loaders: Sequence[str]) -> None:
     """Take the original image sizes of ``loaders``' datasets from ``path`` (absolute)."""
     for key in loaders:
-        dataset = cfg.get(key, {}).get('dataset') if cfg.get(key) else None
-        while dataset is not None and dataset.get('dataset') is not None and 'data_root' not in dataset:
-            dataset = dataset.dataset
-        if dataset is not None:
-            dataset.meta_file = osp.abspath(path)
+        if cfg.get(key) and cfg[key].get('dataset'):
+            innermost_dataset(cfg[key]).meta_file = osp.abspath(path)
 
 
 def sync_config_variables(cfg: Config) -> List[str]:
@@ -105,10 +102,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None, data_path: Option
 
 def check_data_root(cfg: Config, loader: str = 'train_dataloader') -> None:
     """Raise an InputError that says how to get the data if the loader's data folder is missing."""
-    dataset = cfg.get(loader, {}).get('dataset', {})
-    while dataset.get('dataset') is not None and 'data_root' not in dataset:
-        dataset = dataset.dataset
-    root = dataset.get('data_root')
+    root = innermost_dataset(cfg[loader]).get('data_root') if cfg.get(loader, {}).get('dataset') else None
     if not root or osp.isdir(root):
         return
     raise InputError(
