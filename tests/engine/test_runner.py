@@ -130,3 +130,21 @@ def test_load_from_may_replace_the_box_head_only(runner, tmp_path):
     runner._checkpoint_use = 'test'  # tools/test.py: the checkpoint must be this model's, head included
     with pytest.raises(CheckpointError, match=r'coco\.pth does not fit.*fc_cls.*--allow-partial'):
         runner.load_checkpoint(coco)
+
+
+def test_two_runners_in_one_process_log_to_their_own_folders(tmp_path, demo_root):
+    """Folds trained in a loop in one notebook: MMDetection's visualizer is named 'visualizer', and MMEngine would
+    hand the second runner the first one's, which writes into the first run's folder."""
+    from mmengine.config import Config
+
+    from tests.tools.test_train_e2e import TINY
+    from vinbig_mmdet.engine.config_utils import set_data_root
+    folders = []
+    for fold in (0, 1):
+        cfg = Config.fromfile(TINY)
+        set_data_root(cfg, str(demo_root))
+        cfg.work_dir = str(tmp_path / f'fold{fold}')
+        runner = VinBigRunner.from_cfg(cfg)
+        folders.append(runner.visualizer._vis_backends['LocalVisBackend']._save_dir)
+    assert [os.path.dirname(os.path.dirname(f)) for f in folders] == [str(tmp_path / 'fold0'), str(tmp_path / 'fold1')]
+    assert os.path.isfile(os.path.join(folders[1], 'config.py'))

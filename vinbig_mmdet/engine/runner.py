@@ -6,7 +6,10 @@ import os
 import os.path as osp
 
 from mmengine.dist import is_main_process
-from mmengine.registry import RUNNERS  # the root registry: tools build runners by runner_type without a scope
+from mmengine.registry import (
+    RUNNERS,  # the root registry: tools build runners by runner_type without a scope
+    VISUALIZERS,
+)
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
@@ -35,6 +38,24 @@ class VinBigRunner(Runner):
         if self.distributed:
             init_cpu_process_group(self.launcher, env_cfg)  # before MMEngine's, which needs a GPU
         super().setup_env(env_cfg)
+
+    def build_visualizer(self, visualizer=None):
+        # MMDetection's runtime names its visualizer 'visualizer', and MMEngine hands an existing instance of that
+        # name back with its first save_dir: a second runner in one process (folds trained in a loop in a
+        # notebook) would write its scalars and config into the first run's folder. Each runner gets its own.
+        if isinstance(visualizer, dict):
+            cls = visualizer.get('type')
+            if isinstance(cls, str):
+                with VISUALIZERS.switch_scope_and_registry(None) as registry:  # the config's default_scope
+                    cls = registry.get(cls)
+            name = visualizer.get('name', self._experiment_name)
+            if cls is not None and cls.check_instance_created(name):
+                base, k = self._experiment_name, 1
+                name = base
+                while cls.check_instance_created(name):
+                    name, k = f'{base}_{k}', k + 1
+                visualizer = dict(visualizer, name=name)
+        return super().build_visualizer(visualizer)
 
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
         # The train/val overlap check runs whatever a config's custom_hooks say.
