@@ -72,6 +72,9 @@ def main():
                         help='test set to score on (generated here if absent: --eval-size images, data seed 1)')
     parser.add_argument('--eval-size', type=int, default=80)
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'bench_learning'))
+    parser.add_argument('--fusions', nargs='+', choices=['wbf', 'none'], default=['wbf', 'none'],
+                        help='training-target fusions to train and compare (--fusions wbf: only the seed models of '
+                             'bench_learning.py, no fusion comparison)')
     args = parser.parse_args()
     import pandas as pd
 
@@ -87,7 +90,7 @@ def main():
           flush=True)
 
     subs = {}  # (fusion, seed, tta) -> submission
-    for fusion in ('wbf', 'none'):
+    for fusion in dict.fromkeys(['wbf', *args.fusions]):  # wbf first: the baseline of every other comparison
         for seed in args.seeds:
             work = osp.join(args.work_dir, f'seed{seed}' if fusion == 'wbf' else f'none_seed{seed}')
             minutes = train(args.config, work, args.data, seed, fusion)
@@ -103,9 +106,12 @@ def main():
     def score(sub):
         return kaggle_map(sub, truth)['mAP']
     plain = [score(subs['wbf', s, False]) for s in args.seeds]
-    results = [dict(method='train on fused targets (none -> wbf)',
-                    **verdict([score(subs['none', s, False]) for s in args.seeds], plain)),
-               dict(method='TTA flip (off -> on)', **verdict(plain, [score(subs['wbf', s, True]) for s in args.seeds]))]
+    results = []
+    if 'none' in args.fusions:
+        results.append(dict(method='train on fused targets (none -> wbf)',
+                            **verdict([score(subs['none', s, False]) for s in args.seeds], plain)))
+    flipped = [score(subs['wbf', s, True]) for s in args.seeds]
+    results.append(dict(method='TTA flip (off -> on)', **verdict(plain, flipped)))
     if len(args.seeds) > 1:
         pairs = [score(ensemble_submissions([subs['wbf', a, False], subs['wbf', b, False]]))
                  for a, b in itertools.combinations(args.seeds, 2)]
