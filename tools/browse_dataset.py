@@ -5,11 +5,11 @@ import os.path as osp
 
 import cv2
 import numpy as np
-from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
+from tool_args import add_data_args
 
 from vinbig_mmdet.cli import run_tool
-from vinbig_mmdet.engine.config_utils import load_config
+from vinbig_mmdet.engine.config_utils import config_from_args
 
 
 def parse_args():
@@ -20,16 +20,13 @@ def parse_args():
     parser.add_argument('--out-dir', default='work_dirs/browse', help='output folder')
     parser.add_argument('--n', type=int, default=20, help='number of images (default 20)')
     parser.add_argument('--all', action='store_true', help='include "No finding" images (default: findings only)')
-    parser.add_argument('--data-path', help='data root (overrides the config; same as --cfg-options data_root=DIR)')
-    parser.add_argument('--fold', type=int, help='browse the training images of tools/train.py --fold K')
-    parser.add_argument('--folds-file', help='folds CSV from tools/make_folds.py (default: DATA/folds.csv)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_data_args(parser, fold_help='browse the training images of tools/train.py --fold K')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    cfg = load_config(args.config, args.cfg_options, args.data_path, args.fold, args.folds_file)
+    cfg = config_from_args(args)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     from mmdet.registry import DATASETS
     from tqdm import tqdm

@@ -2,10 +2,10 @@
 import argparse
 import sys
 
-from mmengine.config import DictAction
+from tool_args import add_data_args
 
 from vinbig_mmdet.cli import error_message, run_tool
-from vinbig_mmdet.engine.config_utils import load_config, set_meta_file
+from vinbig_mmdet.engine.config_utils import config_from_args, set_meta_file
 from vinbig_mmdet.errors import InputError
 from vinbig_mmdet.io.check import check_images
 
@@ -18,25 +18,24 @@ def parse_args():
         'once, with progress. Lists every problem (file and reason); exit status 1 if there is any. Run it before a '
         'long training: a bad image met during training stops the run.')
     parser.add_argument('config')
-    parser.add_argument('--data-path', help='data root (overrides the config; same as --cfg-options data_root=DIR)')
-    parser.add_argument('--fold', type=int, help='the fold tools/train.py --fold K would validate on')
-    parser.add_argument('--folds-file', help='folds CSV from tools/make_folds.py (default: DATA/folds.csv)')
-    parser.add_argument('--meta-file', help='original sizes of the training PNGs (image_id,width,height or '
-                        'image_id,dim0,dim1), as tools/train.py --meta-file')
+    add_data_args(parser, fold_help='the fold tools/train.py --fold K would validate on',
+                  meta_help='the training PNGs, as tools/train.py --meta-file')
+    parser.add_argument('--test-meta-file', help='original sizes of the test PNGs, as tools/test.py --meta-file '
+                        '(e.g. test_meta.csv of the 1024 px PNG set)')
     parser.add_argument('--splits', nargs='+', choices=list(LOADERS), default=list(LOADERS),
                         help='which loaders to check (default: train val test)')
     parser.add_argument('--workers', type=int, help='processes (default: all cores)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings, key=value; fold=K and data_root=DIR act like --fold and --data-path')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
     # the data sets exactly as tools/train.py builds them (the same flags, the same config loading)
-    cfg = load_config(args.config, args.cfg_options, args.data_path, args.fold, args.folds_file)
+    cfg = config_from_args(args)
     if args.meta_file:
         set_meta_file(cfg, args.meta_file, ['train_dataloader', 'val_dataloader'])
+    if args.test_meta_file:
+        set_meta_file(cfg, args.test_meta_file, ['test_dataloader'])
     from mmengine.registry import DATASETS, init_default_scope
     init_default_scope(cfg.get('default_scope', 'mmdet'))
 

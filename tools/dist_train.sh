@@ -7,22 +7,6 @@ if [ $# -lt 2 ]; then
   echo "usage: bash tools/dist_train.sh CONFIG NGPUS [tools/train.py arguments]" >&2
   exit 2
 fi
-CONFIG=$1
-GPUS=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 source "$(dirname "$0")/launch_python.sh"
 use_project_python dist_train.sh train.py
-
-PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-"$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$(dirname "$0")/train.py" \
-    "$CONFIG" \
-    --launcher pytorch "${@:3}"
+torchrun_tool "$2" train.py "$1" --launcher pytorch "${@:3}"

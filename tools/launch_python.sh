@@ -1,6 +1,7 @@
 # Sourced by tools/dist_*.sh and tools/slurm_*.sh: choose the Python that runs the tools, say which, and stop with
 # one message (naming that interpreter and the fix) when it lacks torch/mmcv/mmdet/mmengine, instead of a module
-# traceback from every torchrun or srun task.
+# traceback from every torchrun or srun task; then launch the tool (torchrun_tool / srun_tool, below) the same way
+# for every script.
 #
 # The choice, first that applies: $PYTHON; the active virtual environment ($VIRTUAL_ENV, after
 # `source .venv/bin/activate`); the project's .venv (made by `make install`, `make demo`, `make test`); python3.
@@ -49,4 +50,43 @@ PYEOF
     exit 1
   fi
   echo "$script: python: $PYTHON ($origin; $report)" >&2
+}
+
+# The launch itself, after use_project_python. The tool's own arguments come last, so a user's flags follow the
+# launcher's as in MMDetection's scripts.
+#
+#   torchrun_tool NGPUS TOOL ARGS...                 torchrun on this node (multi-node: NNODES, NODE_RANK,
+#                                                    MASTER_ADDR, PORT), --launcher pytorch
+#   srun_tool PARTITION JOB_NAME TOOL ARGS...        srun (GPUS, GPUS_PER_NODE, CPUS_PER_TASK, SRUN_ARGS), echoed
+
+torchrun_tool() {
+  local gpus=$1 tool=$2 tools_dir
+  shift 2
+  tools_dir=$(dirname "${BASH_SOURCE[0]}")
+  PYTHONPATH="$tools_dir/..":$PYTHONPATH \
+  "$PYTHON" -m torch.distributed.run \
+      --nnodes="${NNODES:-1}" \
+      --node_rank="${NODE_RANK:-0}" \
+      --master_addr="${MASTER_ADDR:-127.0.0.1}" \
+      --nproc_per_node="$gpus" \
+      --master_port="${PORT:-29500}" \
+      "$tools_dir/$tool" "$@"
+}
+
+srun_tool() {
+  local partition=$1 job_name=$2 tool=$3 gpus_per_node=${GPUS_PER_NODE:-8}
+  shift 3
+  set -x
+  # SRUN_ARGS is a list of srun options in one variable: split on purpose
+  # shellcheck disable=SC2086
+  PYTHONPATH="$(dirname "${BASH_SOURCE[0]}")/..":$PYTHONPATH \
+  srun -p "$partition" \
+      --job-name="$job_name" \
+      --gres=gpu:"$gpus_per_node" \
+      --ntasks="${GPUS:-8}" \
+      --ntasks-per-node="$gpus_per_node" \
+      --cpus-per-task="${CPUS_PER_TASK:-5}" \
+      --kill-on-bad-exit=1 \
+      ${SRUN_ARGS:-} \
+      "$PYTHON" -u "tools/$tool" "$@"
 }

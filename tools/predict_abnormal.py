@@ -1,15 +1,14 @@
 # Probability that each image is abnormal, from the image-level classifier: the CSV of the 2-class filter.
 import argparse
-import os
 import os.path as osp
 
-from mmengine.config import DictAction
 from mmengine.dist import is_main_process
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+from tool_args import add_data_args, add_launcher_args, parse_launched_args
 
 from vinbig_mmdet.cli import run_tool
-from vinbig_mmdet.engine.config_utils import check_data_root, load_config, use_val_split_for_test
+from vinbig_mmdet.engine.config_utils import check_data_root, config_from_args, use_val_split_for_test
 from vinbig_mmdet.engine.distributed import adapt_to_cpu_distributed, process_group_teardown
 from vinbig_mmdet.errors import InputError
 
@@ -24,24 +23,15 @@ def parse_args():
     parser.add_argument('checkpoint', help='classifier checkpoint (tools/train.py CONFIG)')
     parser.add_argument('--out', required=True, help='CSV to write: image_id,prob')
     parser.add_argument('--val', action='store_true', help='the labelled validation fold instead of the test images')
-    parser.add_argument('--fold', type=int, help='with --val: this fold (default: the config\'s)')
-    parser.add_argument('--folds-file', help='folds CSV from tools/make_folds.py (default: DATA/folds.csv)')
-    parser.add_argument('--data-path', help='data root (overrides the config; same as --cfg-options data_root=DIR)')
+    add_data_args(parser, fold_help="with --val: this fold (default: the config's)")
     parser.add_argument('--work-dir', help='the dir to save logs')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings in the config, key=value')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-                        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_launcher_args(parser)
+    return parse_launched_args(parser)
 
 
 def main():
     args = parse_args()
-    cfg = load_config(args.config, args.cfg_options, args.data_path, args.fold, args.folds_file, args.launcher)
+    cfg = config_from_args(args)
     if cfg.model.get('type') != 'AbnormalityClassifier':
         raise InputError(f'{args.config} is a {cfg.model.get("type")} config, not an image classifier '
                          f'(AbnormalityClassifier); detectors write submissions with tools/test.py')
@@ -50,10 +40,6 @@ def main():
                                 f'python tools/train.py {args.config}')
     if args.fold is not None and not args.val:
         raise InputError('--fold picks the validation fold: use it with --val')
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
     if args.val:
         use_val_split_for_test(cfg)

@@ -7,6 +7,7 @@ import sys
 import tempfile
 
 import numpy as np
+from tool_args import add_data_args
 
 from vinbig_mmdet.classes import DRAW_SCORE_THR
 from vinbig_mmdet.cli import run_tool
@@ -20,7 +21,9 @@ def parse_args():
     parser.add_argument('work_dir')
     parser.add_argument('--submission', help='predictions (image_id,PredictionString, original pixels)')
     parser.add_argument('--config', help='config (default: the one MMEngine saved in WORK_DIR)')
-    parser.add_argument('--data-path', help='data root (overrides the config)')
+    add_data_args(parser, fold_help='the validation fold of the submission (tools/test.py --val --fold K); '
+                  "default: the config's",
+                  meta_help='the validation PNGs, as tools/train.py --meta-file')
     parser.add_argument('--score-thr', type=float, default=DRAW_SCORE_THR,
                         help='score from which boxes are drawn (default %(default)s)')
     parser.add_argument('--out', required=True, help='output HTML file')
@@ -53,8 +56,10 @@ def main():
     config = args.config or next(iter(sorted(glob.glob(osp.join(args.work_dir, '*.py')))), None)
     if config is None:
         sys.exit(f'{args.work_dir}: no config saved there; pass --config')
-    from vinbig_mmdet.engine.config_utils import load_config
-    cfg = load_config(config, data_path=args.data_path)
+    from vinbig_mmdet.engine.config_utils import config_from_args, set_meta_file
+    cfg = config_from_args(args, config)
+    if args.meta_file:
+        set_meta_file(cfg, args.meta_file, ['val_dataloader'])
     init_default_scope('mmdet')
     from mmdet.registry import DATASETS
 

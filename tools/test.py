@@ -1,9 +1,14 @@
 # Test a VinBigData detector: the Kaggle metric on a labelled fold, and/or a Kaggle submission CSV.
 import argparse
-import os
 import os.path as osp
 
-from mmengine.config import DictAction  # imports no torch: --device must take effect before torch is imported
+from tool_args import (  # imports no torch: --device must act first
+    add_data_args,
+    add_device_arg,
+    add_launcher_args,
+    parse_launched_args,
+    run_launched,
+)
 
 
 def parse_args():
@@ -30,28 +35,17 @@ def parse_args():
     parser.add_argument('--allow-partial', action='store_true',
                         help='load a checkpoint that does not fully fit the model (missing, extra or reshaped '
                         'weights; deliberate cases only: what does not fit keeps its initial values)')
-    parser.add_argument('--data-path', help='data root (overrides the config; same as --cfg-options data_root=DIR)')
-    parser.add_argument('--fold', type=int, help='with --val: the fold to score (default: the config\'s, 0)')
-    parser.add_argument('--folds-file', help='folds CSV from tools/make_folds.py (default: DATA/folds.csv)')
-    parser.add_argument('--meta-file', help='original sizes of the tested PNGs (image_id,width,height or '
-                        'image_id,dim0,dim1); default: found by its usual name (data/README.md)')
-    parser.add_argument('--device', help='cpu, cuda or cuda:N (one GPU, numbered as nvidia-smi shows them)')
+    add_data_args(parser, fold_help="with --val: the fold to score (default: the config's, 0)",
+                  meta_help='the tested PNGs')
+    add_device_arg(parser)
     parser.add_argument('--work-dir', help='the dir to save logs and results')
     parser.add_argument('--out', help='dump raw predictions to this pickle file')
     parser.add_argument('--show', action='store_true', help='show prediction results (score >= 0.3) in a window')
     parser.add_argument('--show-dir', help='draw predictions (score >= 0.3) over each image into this folder '
                         '(<image_id>.png; a relative folder lies under WORK_DIR/TIMESTAMP/, as in MMDetection)')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings in the config, key=value; fold=K and data_root=DIR act like '
-                        '--fold and --data-path')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-                        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_launcher_args(parser)
+    return parse_launched_args(parser)
 
 
 def trigger_visualization_hook(cfg, args):
@@ -78,8 +72,8 @@ def main(args):
         check_data_root,
         check_device,
         check_tta,
+        config_from_args,
         innermost_dataset,
-        load_config,
         match_annotations,
         set_eval_plot_dir,
         set_meta_file,
@@ -92,11 +86,7 @@ def main(args):
     from vinbig_mmdet.errors import InputError
 
     device = check_device(args.device, args.launcher)
-    cfg = load_config(args.config, args.cfg_options, args.data_path, args.fold, args.folds_file, args.launcher)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = config_from_args(args)
     cfg.load_from = args.checkpoint
     cfg.allow_partial_checkpoint = args.allow_partial
     if args.val:
@@ -135,11 +125,4 @@ def main(args):
 
 
 if __name__ == '__main__':
-    ARGS = parse_args()
-    if ARGS.device == 'cpu' or (ARGS.device or '').startswith('cuda:'):
-        # CUDA reads CUDA_VISIBLE_DEVICES once, when it starts: set before anything imports torch (checked after)
-        os.environ['CUDA_VISIBLE_DEVICES'] = '' if ARGS.device == 'cpu' else ARGS.device[len('cuda:'):]
-    from vinbig_mmdet.cli import run_tool
-    from vinbig_mmdet.engine.distributed import process_group_teardown
-    with process_group_teardown():  # a clean exit of every rank, also after an error
-        run_tool(lambda: main(ARGS))
+    run_launched(main, parse_args())

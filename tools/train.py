@@ -1,10 +1,14 @@
 # Train a VinBigData detector; MMDetection's tools/train.py plus the original VinBig script's flags.
 import argparse
-import os
-import os.path as osp
 import time
 
-from mmengine.config import DictAction  # imports no torch: --device must take effect before torch is imported
+from tool_args import (  # imports no torch: --device must act first
+    add_data_args,
+    add_device_arg,
+    add_launcher_args,
+    parse_launched_args,
+    run_launched,
+)
 
 
 def parse_args():
@@ -17,24 +21,14 @@ def parse_args():
                         help='scale the LR by (total batch size) / auto_scale_lr.base_batch_size')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from this checkpoint, or without a path from the latest one in the work dir')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings in the config, key=value (see MMDetection docs); fold=K and '
-                        'data_root=DIR act like --fold and --data-path')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-                        help='job launcher')
+    add_launcher_args(parser)
     parser.add_argument('--vis-backend', choices=['local', 'tensorboard', 'wandb'], default='local',
                         help='also log to TensorBoard or Weights & Biases (visualizer.vis_backends; needs '
                         "pip install 'vinbig-mmdet[tensorboard]' or '[wandb]'); local files are always written")
     parser.add_argument('--tensorboard', action='store_true', help='same as --vis-backend tensorboard')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    data = parser.add_argument_group('data (nothing is written into the data folder)')
-    data.add_argument('--data-path', help='data root (train.csv, train/, test/, folds.csv)')
-    data.add_argument('--fold', type=int, help='validate on fold K, train on all the others (default: the '
-                      "config's fold, 0)")
-    data.add_argument('--folds-file', help='folds CSV from tools/make_folds.py (default: DATA/folds.csv); use it '
-                      'when the data folder is read-only')
-    data.add_argument('--meta-file', help='original image sizes of the training PNGs (image_id,width,height or '
-                      'image_id,dim0,dim1); default: found by its usual name (data/README.md)')
+    data = parser.add_argument_group('data and config (nothing is written into the data folder)')
+    add_data_args(data, fold_help="validate on fold K, train on all the others (default: the config's fold, 0)",
+                  meta_help='the training PNGs')
     legacy = parser.add_argument_group('shortcuts from the original VinBig training script')
     legacy.add_argument('--save-path', help='same as --work-dir')
     legacy.add_argument('--lr', type=float, help='SGD learning rate')
@@ -44,12 +38,9 @@ def parse_args():
     legacy.add_argument('--step-size', type=int, help='decay the LR every this many epochs')
     legacy.add_argument('--gamma', type=float, help='LR decay factor')
     legacy.add_argument('--n-workers', type=int, help='data loading workers per loader')
-    legacy.add_argument('--device', help='cpu, cuda or cuda:N (one GPU, numbered as nvidia-smi shows them)')
+    add_device_arg(legacy)
     legacy.add_argument('--log-step', type=int, help='log every this many iterations')
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_launched_args(parser)
 
 
 def main(args):
@@ -62,24 +53,18 @@ def main(args):
         apply_train_shortcuts,
         check_data_root,
         check_device,
-        load_config,
+        config_from_args,
         set_meta_file,
     )
     from vinbig_mmdet.engine.distributed import adapt_to_cpu_distributed
     from vinbig_mmdet.engine.summary import train_summary
 
     device = check_device(args.device, args.launcher)
-    cfg = load_config(args.config, args.cfg_options, args.data_path, args.fold, args.folds_file, args.launcher)
+    cfg = config_from_args(args)
     if args.meta_file:
         set_meta_file(cfg, args.meta_file, ['train_dataloader', 'val_dataloader'])
     apply_train_shortcuts(cfg, args)
     add_vis_backend(cfg, 'tensorboard' if args.tensorboard else args.vis_backend)
-
-    # work_dir priority: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
@@ -107,11 +92,4 @@ def main(args):
 
 
 if __name__ == '__main__':
-    ARGS = parse_args()
-    if ARGS.device == 'cpu' or (ARGS.device or '').startswith('cuda:'):
-        # CUDA reads CUDA_VISIBLE_DEVICES once, when it starts: set before anything imports torch (checked after)
-        os.environ['CUDA_VISIBLE_DEVICES'] = '' if ARGS.device == 'cpu' else ARGS.device[len('cuda:'):]
-    from vinbig_mmdet.cli import run_tool
-    from vinbig_mmdet.engine.distributed import process_group_teardown
-    with process_group_teardown():  # a clean exit of every rank, also after an error
-        run_tool(lambda: main(ARGS))
+    run_launched(main, parse_args())

@@ -55,24 +55,11 @@ val_dataloader = dict(
     persistent_workers=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='train.csv',
-        data_prefix=dict(img='train/'),
-        folds_file='folds.csv',
-        fold=fold,
-        split='val',
-        fusion=fusion,
-        test_mode=True,
-        pipeline=test_pipeline))
-# Kaggle's test images: no labels; tools/test.py --submission writes the CSV.
+    # the labelled images of training, its held-out fold (filter_cfg applies to training only)
+    dataset=dict(train_dataloader['dataset'], split='val', test_mode=True, pipeline=test_pipeline))
+# Kaggle's test images: no labels; tools/test.py --submission writes the CSV. Loaded as the validation fold is.
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

@@ -11,6 +11,7 @@ from vinbig_mmdet.engine.config_utils import (
     check_device,
     load_config,
     set_submission_file,
+    set_work_dir,
     use_val_split_for_test,
 )
 from vinbig_mmdet.errors import InputError
@@ -73,3 +74,20 @@ def test_val_split_and_submission_file():
     assert cfg.test_dataloader.dataset.split == 'val'
     set_submission_file(cfg, '/tmp/sub.csv')
     assert cfg.test_evaluator.submission_file == '/tmp/sub.csv'
+
+
+def test_work_dir_order_is_mmdetections():
+    """--work-dir, else the config's work_dir, else ./work_dirs/<config name> (train.py, test.py, predict_abnormal)."""
+    cfg = Config(dict(work_dir='from_config'))
+    set_work_dir(cfg, 'from_cli', MAIN)
+    assert cfg.work_dir == 'from_cli'
+    set_work_dir(cfg, None, MAIN)
+    assert cfg.work_dir == 'from_cli'
+    cfg = Config({})
+    set_work_dir(cfg, None, MAIN)
+    assert cfg.work_dir == './work_dirs/vinbig_faster_rcnn'
+    # the original script's --save-path is --work-dir's alias; given both, --work-dir wins
+    cfg = load_config(MAIN)
+    set_work_dir(cfg, 'from_cli', MAIN)
+    apply_train_shortcuts(cfg, Namespace(**vars(shortcuts(save_path='/runs/a')), work_dir='from_cli'))
+    assert cfg.work_dir == 'from_cli'

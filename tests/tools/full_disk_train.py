@@ -21,4 +21,5 @@ def put_until_full(self, obj: bytes, filepath) -> None:
 LocalBackend.put = put_until_full  # mmengine's save_checkpoint writes through the file backend's put()
 root = Path(__file__).resolve().parents[2]
 sys.argv = [str(root / 'tools' / 'train.py')] + sys.argv[1:]
+sys.path[0] = str(root / 'tools')  # as `python tools/train.py` does
 runpy.run_path(sys.argv[0], run_name='__main__')

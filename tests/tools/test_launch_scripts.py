@@ -1,5 +1,7 @@
 """The launch scripts (dist_*.sh, slurm_*.sh): the srun command MMDetection users expect (srun is faked: no cluster
 here), the Python they choose and say, and one clear message when that Python lacks the stack."""
+import argparse
+import importlib.util
 import os
 import shutil
 import stat
@@ -134,3 +136,23 @@ def test_a_failing_distributed_run_ends_promptly_with_its_error(demo_root, tmp_p
     assert proc.returncode == 1
     assert 'non-finite loss' in proc.stderr and 'terminate called' not in proc.stderr
     assert not (tmp_path / 'work' / 'epoch_1.pth').exists()
+
+
+def test_the_launcher_flags_and_an_old_launchers_local_rank(monkeypatch):
+    """MMDetection's --launcher/--local_rank, shared by train.py, test.py and predict_abnormal.py: a rank passed as
+    --local-rank (torch.distributed.launch) becomes LOCAL_RANK; torchrun's own LOCAL_RANK is kept."""
+    spec = importlib.util.spec_from_file_location('tool_args', ROOT / 'tools' / 'tool_args.py')
+    tool_args = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool_args)
+    parser = argparse.ArgumentParser()
+    tool_args.add_launcher_args(parser)
+    monkeypatch.delenv('LOCAL_RANK', raising=False)
+    monkeypatch.setattr(sys, 'argv', ['train.py', '--launcher', 'pytorch', '--local-rank', '3'])
+    args = tool_args.parse_launched_args(parser)
+    assert (args.launcher, os.environ['LOCAL_RANK']) == ('pytorch', '3')
+    monkeypatch.setenv('LOCAL_RANK', '1')
+    monkeypatch.setattr(sys, 'argv', ['train.py', '--local_rank', '5'])
+    assert tool_args.parse_launched_args(parser).launcher == 'none' and os.environ['LOCAL_RANK'] == '1'
+    monkeypatch.setattr(sys, 'argv', ['train.py', '--launcher', 'horovod'])
+    with pytest.raises(SystemExit):
+        tool_args.parse_launched_args(parser)

@@ -160,6 +160,22 @@ def test_check_data_takes_the_training_flags(downloads, tmp_path):
     assert_message(proc, f'{root}/folds.csv does not exist', 'python tools/make_folds.py')
 
 
+def test_check_data_sizes_pngs_from_size_files_kept_elsewhere(downloads, tmp_path):
+    """The PNG set with its size files outside the data folder: --meta-file sizes the training PNGs (as train.py
+    --meta-file), --test-meta-file the test PNGs (as test.py --meta-file); without it only the test set is reported."""
+    png = downloads[0]['png_dim0_dim1']
+    bare = partial_copy(png, tmp_path / 'bare', ['train', 'test', 'train.csv'])
+    run_tool('tools/make_folds.py', '--ann', bare / 'train.csv', '--n-splits', 3, '--out', tmp_path / 'folds.csv')
+    check = ('tools/check_data.py', TINY, '--data-path', bare, '--folds-file', tmp_path / 'folds.csv', '--workers', 1,
+             '--meta-file', png / 'train_meta.csv')
+    proc = run_tool(*check, '--test-meta-file', png / 'test_meta.csv')
+    assert re.search(r'train \d+, val \d+, test \d+\): 0 unreadable', proc.stdout), proc.stdout
+    proc = run_tool(*check, check=False)
+    assert proc.returncode == 1 and 'Traceback' not in proc.stderr
+    assert 'test data set' in proc.stderr and 'without an original size' in proc.stderr, proc.stderr[-2000:]
+    assert 'train data set' not in proc.stderr and 'val data set' not in proc.stderr
+
+
 def test_missing_train_csv_and_image_folder(downloads, tmp_path):
     root = downloads[0]['competition']
     no_csv = partial_copy(root, tmp_path / 'no_csv', ['train', 'test'])
@@ -209,6 +225,7 @@ class Watch:
         return None
 sys.meta_path.insert(0, Watch())
 sys.argv = sys.argv[1:]
+sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))  # as `python tool` does
 runpy.run_path(sys.argv[0], run_name='__main__')
 '''
 

@@ -100,6 +100,26 @@ def load_config(path: str, cfg_options: Optional[dict] = None, data_path: Option
     return cfg
 
 
+def config_from_args(args, path: Optional[str] = None) -> Config:
+    """:func:`load_config` from the flags the tools share (tools/tool_args.py: ``--cfg-options``, ``--data-path``,
+    ``--fold``, ``--folds-file``, ``--launcher``), for ``path`` or else ``args.config``; where the tool has a
+    ``--work-dir``, the work_dir as MMDetection's tools choose it (:func:`set_work_dir`)."""
+    path = path or args.config
+    cfg = load_config(path, args.cfg_options, args.data_path, args.fold, args.folds_file,
+                      getattr(args, 'launcher', 'none'))
+    if hasattr(args, 'work_dir'):
+        set_work_dir(cfg, args.work_dir, path)
+    return cfg
+
+
+def set_work_dir(cfg: Config, work_dir: Optional[str], config_path: str) -> None:
+    """MMDetection's order: ``--work-dir``, else the config's ``work_dir``, else ./work_dirs/<config name>."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
 def check_data_root(cfg: Config, loader: str = 'train_dataloader') -> None:
     """Raise an InputError that says how to get the data if the loader's data folder is missing."""
     root = innermost_dataset(cfg[loader]).get('data_root') if cfg.get(loader, {}).get('dataset') else None
@@ -144,7 +164,7 @@ def check_device(device: Optional[str], launcher: str = 'none') -> str:
 def apply_train_shortcuts(cfg: Config, args) -> None:
     """Flags of the original VinBig training script, mapped onto the MMEngine config (--data-path and --device:
     see :func:`apply_data_options`, :func:`check_device`)."""
-    if getattr(args, 'save_path', None):
+    if getattr(args, 'save_path', None) and getattr(args, 'work_dir', None) is None:  # --work-dir wins
         cfg.work_dir = args.save_path
     optimizer = cfg.optim_wrapper.optimizer
     if getattr(args, 'lr', None) is not None:
