@@ -119,8 +119,7 @@ def main():
         print(format_ap_table(result))
         print(f'mAP@{args.iou_thr:g}: {result["mAP"]:.4f}')
     if args.plots:
-        for path in save_evaluation(result, confusion_summary(preds, truth, args.iou_thr), args.plots,
-                                     args.iou_thr):
+        for path in save_evaluation(result, confusion_summary(preds, truth, args.iou_thr), args.plots):
             print(f'wrote {path}')
     if args.json:
         per_class = {ALL_CLASSES[c]: ap for c, ap in result['AP'].items() if result['n_gt'][c]}

@@ -2,14 +2,12 @@
 checkpoints checked against the model before they are loaded, and CPU-only distributed runs. Its hooks (the
 checkpoint hook that deletes only after a save, the non-finite loss guard, the train/val overlap check) are in
 :mod:`vinbig_mmdet.engine.hooks`."""
+import itertools
 import os
 import os.path as osp
 
 from mmengine.dist import is_main_process
-from mmengine.registry import (
-    RUNNERS,  # the root registry: tools build runners by runner_type without a scope
-    VISUALIZERS,
-)
+from mmengine.registry import RUNNERS  # the root registry: tools build runners by runner_type without a scope
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
@@ -24,6 +22,8 @@ from .checkpoint import (
 )
 from .distributed import init_cpu_process_group
 from .hooks import with_overlap_check
+
+_VISUALIZER_NUMBERS = itertools.count(1)
 
 
 @RUNNERS.register_module()
@@ -42,19 +42,10 @@ class VinBigRunner(Runner):
     def build_visualizer(self, visualizer=None):
         # MMDetection's runtime names its visualizer 'visualizer', and MMEngine hands an existing instance of that
         # name back with its first save_dir: a second runner in one process (folds trained in a loop in a
-        # notebook) would write its scalars and config into the first run's folder. Each runner gets its own.
+        # notebook) would write its scalars and config into the first run's folder. Each runner gets its own,
+        # named after its experiment and numbered (two runners can start within the same second).
         if isinstance(visualizer, dict):
-            cls = visualizer.get('type')
-            if isinstance(cls, str):
-                with VISUALIZERS.switch_scope_and_registry(None) as registry:  # the config's default_scope
-                    cls = registry.get(cls)
-            name = visualizer.get('name', self._experiment_name)
-            if cls is not None and cls.check_instance_created(name):
-                base, k = self._experiment_name, 1
-                name = base
-                while cls.check_instance_created(name):
-                    name, k = f'{base}_{k}', k + 1
-                visualizer = dict(visualizer, name=name)
+            visualizer = dict(visualizer, name=f'{self._experiment_name}_{next(_VISUALIZER_NUMBERS)}')
         return super().build_visualizer(visualizer)
 
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:

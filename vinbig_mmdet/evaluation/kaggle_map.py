@@ -94,7 +94,8 @@ def kaggle_map(predictions: Predictions, ground_truth: GroundTruth, iou_thr: flo
 
     Ground truth images without boxes are "No finding" (class 14). Predictions for images that are not in the
     ground truth are ignored (scored images are those with ground truth). Returns
-    ``{'mAP': float, 'AP': {class_id: AP or nan}, 'n_gt': {class_id: int}, 'pr': {class_id: (precision, recall)}}``.
+    ``{'mAP': float, 'AP': {class_id: AP or nan}, 'n_gt': {class_id: int}, 'pr': {class_id: (precision, recall)},
+    'iou_thr': iou_thr}`` (the overlap it was scored at travels with it, to the plots' titles).
     """
     gt = add_no_finding_gt(ground_truth)
     index = {img_id: k for k, img_id in enumerate(gt)}
@@ -115,7 +116,7 @@ def kaggle_map(predictions: Predictions, ground_truth: GroundTruth, iou_thr: flo
         ap[label] = voc_ap(recall, precision) if n_gt else float('nan')
         curves[label] = (precision, recall)
     valid = [v for k, v in ap.items() if n_gts[k] > 0]
-    return dict(mAP=float(np.mean(valid)) if valid else float('nan'), AP=ap, n_gt=n_gts, pr=curves)
+    return dict(mAP=float(np.mean(valid)) if valid else float('nan'), AP=ap, n_gt=n_gts, pr=curves, iou_thr=iou_thr)
 
 
 def no_finding_baseline(ground_truth: GroundTruth, iou_thr: float = COMPETITION_IOU_THR) -> float:

@@ -104,8 +104,7 @@ class VinBigMetric(BaseMetric):
         result = kaggle_map(preds, truth, self.iou_thr)
         logger.info(f'VinBigData mAP@{self.iou_thr} on {len(labelled)} images:\n' + format_ap_table(result))
         if self.plot_dir:
-            saved = save_evaluation(result, confusion_summary(preds, truth, self.iou_thr), self.plot_dir,
-                                    self.iou_thr)
+            saved = save_evaluation(result, confusion_summary(preds, truth, self.iou_thr), self.plot_dir)
             logger.info(f'VinBigMetric: PR curves and confusion summary saved: {", ".join(saved)}')
         metrics = {'mAP': result['mAP']}
         metrics.update({f'AP_{metric_key(ALL_CLASSES[c])}': ap

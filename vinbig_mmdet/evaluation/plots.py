@@ -6,14 +6,14 @@ from typing import Dict, List
 
 import pandas as pd
 
-from ..classes import ALL_CLASSES, COMPETITION_IOU_THR
+from ..classes import ALL_CLASSES
 from ..io.atomic import atomic_open
 
 
-def save_evaluation(result: Dict[str, object], confusion: Dict[int, Dict[str, int]], out_dir: str,
-                    iou_thr: float = COMPETITION_IOU_THR) -> List[str]:
+def save_evaluation(result: Dict[str, object], confusion: Dict[int, Dict[str, int]], out_dir: str) -> List[str]:
     """pr_curves.png, pr_curves.json (precision/recall per class) and confusion.csv in ``out_dir``, each written
-    atomically; ``iou_thr`` is the one ``result`` was scored at (named in the figure's title)."""
+    atomically, for a :func:`kaggle_map` ``result`` (its ``iou_thr`` is named in the figure's title)."""
+    iou_thr = result['iou_thr']
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
