@@ -52,11 +52,12 @@ PYEOF
   echo "$script: python: $PYTHON ($origin; $report)" >&2
 }
 
-# The launch itself, after use_project_python. The tool's own arguments come last, so a user's flags follow the
-# launcher's as in MMDetection's scripts.
+# The launch itself, after use_project_python: tools/TOOL (next to this file, from any working folder) with ARGS
+# passed on unchanged, each one word. ARGS must name the launcher (--launcher pytorch / --launcher=slurm) before the
+# user's own flags, as MMDetection's scripts do: the dist_*.sh and slurm_*.sh put it after their positional ones.
 #
 #   torchrun_tool NGPUS TOOL ARGS...                 torchrun on this node (multi-node: NNODES, NODE_RANK,
-#                                                    MASTER_ADDR, PORT), --launcher pytorch
+#                                                    MASTER_ADDR, PORT)
 #   srun_tool PARTITION JOB_NAME TOOL ARGS...        srun (GPUS, GPUS_PER_NODE, CPUS_PER_TASK, SRUN_ARGS), echoed
 
 torchrun_tool() {
@@ -74,12 +75,13 @@ torchrun_tool() {
 }
 
 srun_tool() {
-  local partition=$1 job_name=$2 tool=$3 gpus_per_node=${GPUS_PER_NODE:-8}
+  local partition=$1 job_name=$2 tool=$3 gpus_per_node=${GPUS_PER_NODE:-8} tools_dir
   shift 3
+  tools_dir=$(dirname "${BASH_SOURCE[0]}")
   set -x
   # SRUN_ARGS is a list of srun options in one variable: split on purpose
   # shellcheck disable=SC2086
-  PYTHONPATH="$(dirname "${BASH_SOURCE[0]}")/..":$PYTHONPATH \
+  PYTHONPATH="$tools_dir/..":$PYTHONPATH \
   srun -p "$partition" \
       --job-name="$job_name" \
       --gres=gpu:"$gpus_per_node" \
@@ -88,5 +90,5 @@ srun_tool() {
       --cpus-per-task="${CPUS_PER_TASK:-5}" \
       --kill-on-bad-exit=1 \
       ${SRUN_ARGS:-} \
-      "$PYTHON" -u "tools/$tool" "$@"
+      "$PYTHON" -u "$tools_dir/$tool" "$@"
 }

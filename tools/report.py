@@ -18,12 +18,14 @@ def parse_args():
         description='Write an offline HTML report of a run: config summary, training curves, per-class AP, and '
         'with --submission (e.g. from tools/test.py --val --submission) PR curves, the confusion summary and '
         'the best and worst validation images with ground truth and predictions drawn.')
-    parser.add_argument('work_dir')
+    parser.add_argument('run_dir', metavar='WORK_DIR', help='the training run (tools/train.py --work-dir)')
     parser.add_argument('--submission', help='predictions (image_id,PredictionString, original pixels)')
     parser.add_argument('--config', help='config (default: the one MMEngine saved in WORK_DIR)')
     add_data_args(parser, fold_help='the validation fold of the submission (tools/test.py --val --fold K); '
                   "default: the config's",
                   meta_help='the validation PNGs, as tools/train.py --meta-file')
+    parser.add_argument('--test-meta-file', help='original sizes of the test PNGs, as tools/test.py --meta-file (for '
+                        'a submission of test images)')
     parser.add_argument('--score-thr', type=float, default=DRAW_SCORE_THR,
                         help='score from which boxes are drawn (default %(default)s)')
     parser.add_argument('--out', required=True, help='output HTML file')
@@ -53,13 +55,15 @@ def config_rows(cfg):
 def main():
     args = parse_args()
     from mmengine.registry import init_default_scope
-    config = args.config or next(iter(sorted(glob.glob(osp.join(args.work_dir, '*.py')))), None)
+    config = args.config or next(iter(sorted(glob.glob(osp.join(args.run_dir, '*.py')))), None)
     if config is None:
-        sys.exit(f'{args.work_dir}: no config saved there; pass --config')
+        sys.exit(f'{args.run_dir}: no config saved there; pass --config')
     from vinbig_mmdet.engine.config_utils import config_from_args, set_meta_file
     cfg = config_from_args(args, config)
     if args.meta_file:
         set_meta_file(cfg, args.meta_file, ['val_dataloader'])
+    if args.test_meta_file:
+        set_meta_file(cfg, args.test_meta_file, ['test_dataloader'])
     init_default_scope('mmdet')
     from mmdet.registry import DATASETS
 
@@ -72,6 +76,8 @@ def main():
     truth, paths = {}, {}
     if predictions is not None:
         for key in ('val_dataloader', 'test_dataloader'):
+            if key == 'test_dataloader' and set(predictions) <= set(paths):
+                break  # every predicted image is a validation image: the test set is not needed
             dataset = DATASETS.build(dict(cfg[key].dataset, pipeline=[]))
             for i in range(len(dataset)):
                 info = dataset.get_data_info(i)
@@ -81,13 +87,13 @@ def main():
                     truth[info['img_id']] = (to_original_pixels(boxes, (info['height'], info['width']),
                                                                 info['original_size']),
                                              np.array([d['bbox_label'] for d in info['instances']], np.int64))
-    _, val = read_scalars(args.work_dir)
+    _, val = read_scalars(args.run_dir)
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            curves = plot_curves(args.work_dir, osp.join(tmp, 'curves.png'))
+            curves = plot_curves(args.run_dir, osp.join(tmp, 'curves.png'))
         except FileNotFoundError:
             curves = None
-        page = build_report(f'VinBigData run: {osp.basename(osp.normpath(args.work_dir))}', config_rows(cfg),
+        page = build_report(f'VinBigData run: {osp.basename(osp.normpath(args.run_dir))}', config_rows(cfg),
                             curves, val[-1] if val else None, predictions, truth, paths,
                             score_thr=args.score_thr)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)

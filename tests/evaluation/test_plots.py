@@ -1,4 +1,4 @@
-"""PR curves and the confusion table saved from a kaggle_map result name the IoU that result was scored at."""
+"""The PR curves saved from a kaggle_map result (figure title and pr_curves.json) name the IoU it was scored at."""
 import json
 
 import numpy as np

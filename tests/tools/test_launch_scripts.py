@@ -21,11 +21,12 @@ SCRIPTS = {'dist_train.sh': ['cfg.py', '2'], 'dist_test.sh': ['cfg.py', 'model.p
 def fake_srun(tmp_path, **env):
     srun = tmp_path / 'bin' / 'srun'
     srun.parent.mkdir()
-    srun.write_text('#!/usr/bin/env bash\necho "SRUN $*" > "$SRUN_LOG"\n')
+    srun.write_text('#!/usr/bin/env bash\nprintf \'%q \' SRUN "$@" > "$SRUN_LOG"\n')  # one word: one %q
     srun.chmod(srun.stat().st_mode | stat.S_IEXEC)
     base = {k: v for k, v in os.environ.items() if k not in ('PYTHON', 'VIRTUAL_ENV')}
+    defaults = dict(GPUS='16', GPUS_PER_NODE='8', CPUS_PER_TASK='6', SRUN_ARGS='--qos=high')
     return dict(base, PATH=f'{srun.parent}:{os.environ["PATH"]}', SRUN_LOG=str(tmp_path / 'srun.log'),
-                GPUS='16', GPUS_PER_NODE='8', CPUS_PER_TASK='6', SRUN_ARGS='--qos=high', **env)
+                **dict(defaults, **env))
 
 
 def checkout_with_venv(tmp_path, working: bool) -> Path:
@@ -62,6 +63,17 @@ def test_slurm_train_and_test_commands(tmp_path):
                     '--submission', 's.csv'], cwd=ROOT, env=env, check=True, capture_output=True)
     line = (tmp_path / 'srun.log').read_text()
     assert 'tools/test.py configs/vinbig_faster_rcnn.py model.pth --launcher=slurm --submission s.csv' in line
+
+
+def test_slurm_scripts_pass_each_argument_as_one_word_from_any_folder(tmp_path):
+    """A path with a space stays one argument (the old scripts split it), SRUN_ARGS is split into srun options, and
+    the tool is found next to the script when it is started from another folder."""
+    env = fake_srun(tmp_path, PYTHON=sys.executable, SRUN_ARGS='--qos=high --time=1:00:00')
+    subprocess.run(['bash', str(ROOT / 'tools' / 'slurm_test.sh'), 'gpu', 'vb', 'cfg.py', 'model.pth', '--submission',
+                    'my runs/s.csv'], cwd=tmp_path, env=env, check=True, capture_output=True)
+    line = (tmp_path / 'srun.log').read_text()
+    assert ' --qos=high --time=1:00:00 ' in line
+    assert f' {ROOT / "tools" / "test.py"} cfg.py model.pth --launcher=slurm --submission my\\ runs/s.csv ' in line
 
 
 @pytest.mark.parametrize('script', ['slurm_train.sh', 'slurm_test.sh'])

@@ -41,12 +41,12 @@ def chromium():
 def test_report_is_self_contained_and_renders(trained, demo_root, tmp_path):
     work, _, _ = trained
     sub = tmp_path / 'val.csv'
-    run_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--val', '--submission', sub,
-             '--work-dir', tmp_path / 'w')
+    # out-of-fold predictions of fold 1 (the run validated on fold 0): the report takes the fold as test.py does
+    run_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--val', '--fold', 1,
+             '--submission', sub, '--work-dir', tmp_path / 'w')
     page = tmp_path / 'report.html'
-    # the data flags of train.py and test.py: data_root as a cfg-option, the fold the submission was made on
-    run_tool('tools/report.py', work, '--submission', sub, '--config', TINY, '--cfg-options', f'data_root={demo_root}/',
-             '--fold', 0, '--score-thr', 0.05, '--out', page)
+    run_tool('tools/report.py', work, '--submission', sub, '--config', TINY, '--data-path', demo_root, '--fold', 1,
+             '--score-thr', 0.05, '--out', page)
     text = page.read_text()
     sources = re.findall(r'(?:src|href)="([^"]*)"', text)
     assert len(sources) >= 4 and all(s.startswith('data:image/png;base64,') for s in sources)

@@ -88,7 +88,8 @@ def build_report(title: str, config_rows: List[List[str]], curves_png: Optional[
             save_evaluation(result, confusion_summary(common, truth, score_thr=score_thr), tmp)
             pr_uri = file_data_uri(osp.join(tmp, 'pr_curves.png'))
             confusion = open(osp.join(tmp, 'confusion.csv')).read().strip().splitlines()
-        parts += [f'<h2>Precision-recall at IoU 0.4 ({len(common)} images, mAP {result["mAP"]:.4f})</h2>',
+        parts += [f'<h2>Precision-recall at IoU {result["iou_thr"]:g} ({len(common)} images, '
+                  f'mAP {result["mAP"]:.4f})</h2>',
                   f'<img class="wide" alt="precision-recall curves" src="{pr_uri}">',
                   f'<h2>What happened to each ground-truth box (predictions scored >= {score_thr})</h2>',
                   _table([line.split(',') for line in confusion[1:]], confusion[0].split(','))]

@@ -103,7 +103,8 @@ def load_config(path: str, cfg_options: Optional[dict] = None, data_path: Option
 def config_from_args(args, path: Optional[str] = None) -> Config:
     """:func:`load_config` from the flags the tools share (tools/tool_args.py: ``--cfg-options``, ``--data-path``,
     ``--fold``, ``--folds-file``, ``--launcher``), for ``path`` or else ``args.config``; where the tool has a
-    ``--work-dir``, the work_dir as MMDetection's tools choose it (:func:`set_work_dir`)."""
+    ``--work-dir`` (``args.work_dir``: no other argument may be named so), the work_dir as MMDetection's tools choose
+    it (:func:`set_work_dir`)."""
     path = path or args.config
     cfg = load_config(path, args.cfg_options, args.data_path, args.fold, args.folds_file,
                       getattr(args, 'launcher', 'none'))

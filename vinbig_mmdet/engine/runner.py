@@ -43,7 +43,8 @@ class VinBigRunner(Runner):
         # MMDetection's runtime names its visualizer 'visualizer', and MMEngine hands an existing instance of that
         # name back with its first save_dir: a second runner in one process (folds trained in a loop in a
         # notebook) would write its scalars and config into the first run's folder. Each runner gets its own,
-        # named after its experiment and numbered (two runners can start within the same second).
+        # named after its experiment and numbered (two runners can start within the same second); a name set in the
+        # config is replaced too (MMDetection's hooks find the visualizer with get_current_instance, not by name).
         if isinstance(visualizer, dict):
             visualizer = dict(visualizer, name=f'{self._experiment_name}_{next(_VISUALIZER_NUMBERS)}')
         return super().build_visualizer(visualizer)

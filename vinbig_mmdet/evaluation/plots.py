@@ -1,4 +1,5 @@
-"""Saved evaluation details: per-class precision-recall curves at IoU 0.4 and the class confusion summary."""
+"""Saved evaluation details: per-class precision-recall curves at the IoU they were scored at (the competition's
+0.4 by default) and the class confusion summary."""
 import json
 import os
 import os.path as osp
