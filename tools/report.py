@@ -87,6 +87,12 @@ def main():
                     truth[info['img_id']] = (to_original_pixels(boxes, (info['height'], info['width']),
                                                                 info['original_size']),
                                              np.array([d['bbox_label'] for d in info['instances']], np.int64))
+        outside = [k for k in predictions if k not in paths]
+        if outside:  # a submission of another fold would give a report of nothing, not an error
+            from vinbig_mmdet.errors import InputError
+            raise InputError(f'{args.submission}: {len(outside)} of {len(predictions)} images (e.g. {outside[0]}) are '
+                             f'in neither validation fold {cfg.val_dataloader.dataset.get("fold")} nor the test set; '
+                             f'pass the --fold (and --folds-file) the submission was made with')
     _, val = read_scalars(args.run_dir)
     with tempfile.TemporaryDirectory() as tmp:
         try:

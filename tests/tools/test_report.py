@@ -48,6 +48,11 @@ def test_report_is_self_contained_and_renders(trained, demo_root, tmp_path):
     run_tool('tools/report.py', work, '--submission', sub, '--config', TINY, '--data-path', demo_root, '--fold', 1,
              '--score-thr', 0.05, '--out', page)
     text = page.read_text()
+    # the same submission against another fold: an error naming the fix, not a report of nothing
+    proc = run_tool('tools/report.py', work, '--submission', sub, '--config', TINY, '--data-path', demo_root,
+                    '--out', tmp_path / 'wrong.html', check=False)
+    assert proc.returncode == 1 and 'in neither validation fold 0 nor the test set' in proc.stderr, proc.stderr[-2000:]
+    assert 'Traceback' not in proc.stderr and not (tmp_path / 'wrong.html').exists()
     sources = re.findall(r'(?:src|href)="([^"]*)"', text)
     assert len(sources) >= 4 and all(s.startswith('data:image/png;base64,') for s in sources)
     assert 'http://' not in text and 'https://' not in text and '@import' not in text
