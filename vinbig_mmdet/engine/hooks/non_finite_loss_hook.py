@@ -1,6 +1,7 @@
 """Stop on a NaN or infinite loss before a checkpoint of the broken weights is written."""
 import torch
 from mmdet.registry import HOOKS
+from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 
 
@@ -17,7 +18,22 @@ class NonFiniteLossHook(Hook):
         samples = (data_batch or {}).get('data_samples', [])
         ids = [getattr(s, 'img_id', None) or s.metainfo.get('img_path') for s in samples]
         raise FloatingPointError(
-            f'non-finite loss ({float(loss)}) at iteration {runner.iter + 1} (epoch {runner.epoch + 1}, batch '
-            f'{batch_idx}); images in the batch: {ids}. The last checkpoint '
+            f'non-finite loss ({float(loss.detach())}) at iteration {runner.iter + 1} (epoch {runner.epoch + 1}, '
+            f'batch {batch_idx}); images in the batch: {ids}. The last checkpoint '
             f'{runner.message_hub.get_info("last_ckpt", "(none yet)")} is intact; lower the learning rate or '
-            f'check these images, then resume.')
+            f'check these images, then resume.{unscaled_lr_hint(runner)}')
+
+
+def unscaled_lr_hint(runner) -> str:
+    """A pointer to --auto-scale-lr when the config's learning rate was set for another total batch size and
+    this run did not scale it (the usual cause of a NaN on fewer GPUs than the config assumes)."""
+    cfg = getattr(runner, 'cfg', None)
+    scaling = (cfg or {}).get('auto_scale_lr') or {}
+    base = scaling.get('base_batch_size')
+    if base is None or scaling.get('enable', False):
+        return ''
+    total = cfg.train_dataloader.batch_size * get_world_size()
+    if total == base:
+        return ''
+    return (f' The config\'s learning rate is for a total batch of {base} images and this run has {total}: '
+            f'add --auto-scale-lr to tools/train.py to scale it.')
