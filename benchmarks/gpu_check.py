@@ -35,6 +35,7 @@ from typing import Dict, List, Sequence
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MAIN = 'configs/vinbig_faster_rcnn.py'
 SHORT = 'configs/faster-rcnn_r50_fpn_coco-pretrained_24e_vinbig.py'
+CONFIGS = {'main': MAIN, 'short': SHORT}
 # MMDetection's model zoo, Faster R-CNN R50-FPN 1x on COCO (configs/faster_rcnn/metafile.yml): V100, 1333x800,
 # training memory at 2 images per GPU, inference at batch 1 (1000 / 46.73 ms and 1000 / 34.72 ms).
 MMDET_REFERENCE = dict(fp32=dict(memory_gb=4.0, infer_img_s=21.4), amp=dict(memory_gb=3.4, infer_img_s=28.8))
@@ -154,7 +155,7 @@ def derived_config(path: str, base: str, dry_run: bool, offline: str) -> str:
     return path
 
 
-def format_table(sections: List[Section], header: str) -> str:
+def format_table(sections: List[Section], header: str, batches: Sequence[int] = (2,)) -> str:
     def fig(s: Section, key: str, fmt: str) -> str:
         return format(s.figures[key], fmt) if key in s.figures else ''
 
@@ -186,7 +187,51 @@ def format_table(sections: List[Section], header: str) -> str:
               f'| inference img/s, tools/test.py | {ours("test_plain", "img_s")} | - | '
               f'{ref["fp32"]["infer_img_s"]} | {ref["amp"]["infer_img_s"]} |',
               f'| inference img/s, tools/test.py --tta | {ours("test_tta", "img_s")} | - | - | - |']
+    if len(batches) > 1:
+        lines += ['', *batch_table(by_name, batches)]
     return '\n'.join(lines)
+
+
+def batch_table(by_name: Dict[str, Section], batches: Sequence[int]) -> List[str]:
+    """Training throughput and peak memory against the batch size, fp32 and --amp side by side."""
+    lines = ['Training against the batch size (same run, same GPU):', '',
+             '| config | batch | fp32 img/s | --amp img/s | --amp / fp32 | fp32 peak GB | --amp peak GB |',
+             '|---|---|---|---|---|---|---|']
+    for model, config in CONFIGS.items():
+        for batch in batches:
+            fp32, amp = (by_name.get(train_section_name(model, p, batch, batches[0])) for p in ('fp32', 'amp'))
+            if fp32 is None and amp is None:
+                continue
+            fig = [s.figures if s else {} for s in (fp32, amp)]
+            speed = [format(f['img_s'], '.2f') if 'img_s' in f else 'n/a' for f in fig]
+            memory = [format(f['memory_gb'], '.2f') if 'memory_gb' in f else 'n/a' for f in fig]
+            ratio = format(fig[1]['img_s'] / fig[0]['img_s'], '.2f') if all('img_s' in f for f in fig) else 'n/a'
+            lines.append(f'| {osp.basename(config)} | {batch} | {speed[0]} | {speed[1]} | {ratio} | {memory[0]} | '
+                         f'{memory[1]} |')
+    return lines
+
+
+def train_section_name(model: str, precision: str, batch: int, reference_batch: int) -> str:
+    """The reference batch (the first --batch, compared with MMDetection's figures) keeps the plain name."""
+    return f'train_{model}_{precision}' + ('' if batch == reference_batch else f'_b{batch}')
+
+
+def training_plan(args, configs: Dict[str, str], data: str, python: str) -> list:
+    """One training section per model, batch and precision; each long enough for ``--min-iters`` iterations on
+    the training folds (4 of 5: about 4/5 of the generated training images)."""
+    train_images = args.n_train - args.n_train // 5
+    plan = []
+    for model in args.models:
+        for batch in args.batch:
+            epochs = max(1, -(-args.min_iters * batch // train_images))
+            for precision in ('fp32', 'amp'):
+                name = train_section_name(model, precision, batch, args.batch[0])
+                cmd = [python, 'tools/train.py', configs[model], '--data-path', data + '/', '--work-dir',
+                       osp.join(args.work, name), '--n-epochs', epochs, '--batch-size', batch, '--log-step', 1]
+                plan.append((name, f'train {osp.basename(CONFIGS[model])} {precision}, batch {batch}',
+                             max(100, 60 + 3 * batch),
+                             [cmd + (['--amp'] if precision == 'amp' else [])], ('train', batch)))
+    return plan
 
 
 def parse_args(argv=None):
@@ -195,8 +240,14 @@ def parse_args(argv=None):
     parser.add_argument('--work', default=osp.join(os.environ.get('TMPDIR', '/tmp'), 'vinbig_gpu_check'),
                         help='scratch folder for data, checkpoints and work dirs (emptied first)')
     parser.add_argument('--budget', type=float, help='seconds for the whole check (default 420; dry run 900)')
-    parser.add_argument('--batch', type=int, default=2, help='training images per iteration (default 2, as '
-                        'MMDetection\'s figures)')
+    parser.add_argument('--batch', type=int, nargs='+', default=[2],
+                        help='training images per iteration, one or more (default 2, as MMDetection\'s figures; '
+                        'the first is the one compared with them, more add a batch-size table)')
+    parser.add_argument('--models', nargs='+', choices=sorted(CONFIGS), default=['main', 'short'],
+                        help='configs to train (default both: main = vinbig_faster_rcnn.py, short = the '
+                        'COCO-start 24-epoch config); tools/test.py uses main\'s checkpoint')
+    parser.add_argument('--min-iters', type=int, default=16,
+                        help='iterations each training section runs at least (more epochs at large batches)')
     parser.add_argument('--n-train', type=int, default=80, help='generated training images (default 80: 64 in '
                         'the training folds, 32 iterations at batch 2)')
     parser.add_argument('--n-test', type=int, default=48, help='generated test images (default 48)')
@@ -205,6 +256,7 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.dry_run:
         args.n_train, args.n_test, args.warmup = min(args.n_train, 6), min(args.n_test, 2), min(args.warmup, 1)
+        args.min_iters = min(args.min_iters, 2)
     if args.budget is None:
         args.budget = 900 if args.dry_run else 420
     return args
@@ -239,13 +291,7 @@ def main(argv=None) -> int:
                osp.join(data, 'test'), '--workers', workers],
               [python, '-c', 'import shutil, sys; [shutil.copy(f"{sys.argv[1]}/{n}", sys.argv[2]) for n in '
                '("train.csv", "folds.csv", "sample_submission.csv")]', dicoms, data]], None)]
-    for model, config in (('main', MAIN), ('short', SHORT)):
-        for precision in ('fp32', 'amp'):
-            cmd = [python, 'tools/train.py', configs[model], '--data-path', data + '/', '--work-dir',
-                   osp.join(args.work, f'train_{model}_{precision}'), '--n-epochs', 1, '--batch-size', args.batch,
-                   '--log-step', 1] + (['--amp'] if precision == 'amp' else [])
-            plan.append((f'train_{model}_{precision}', f'train {osp.basename(config)} {precision}, batch '
-                         f'{args.batch}', 100, [cmd], ('train', args.batch)))
+    plan += training_plan(args, configs, data, python)
     # the test commands need the main fp32 run's checkpoint: built when their turn comes
     plan += [('test_plain', 'tools/test.py (main config, batch 1)', 80, [], ('test', 1)),
              ('test_tta', 'tools/test.py --tta (main config, batch 1)', 80, ['--tta'], ('test', 1))]
@@ -285,9 +331,9 @@ def main(argv=None) -> int:
     import torch
     device = torch.cuda.get_device_name() if torch.cuda.is_available() and not args.dry_run else 'CPU (dry run)'
     header = (f'GPU check on {device}, torch {torch.__version__}, python {sys.version.split()[0]}; '
-              f'{time.strftime("%Y-%m-%d %H:%M")}; training {args.batch} images per iteration at '
+              f'{time.strftime("%Y-%m-%d %H:%M")}; training {", ".join(map(str, args.batch))} images per iteration at '
               f'{"64" if args.dry_run else "1024"} px, figures without the first {args.warmup} iterations')
-    table = format_table(sections, header)
+    table = format_table(sections, header, args.batch)
     with open(osp.join(args.out, 'table.md'), 'w') as f:
         f.write(table + '\n')
     with open(osp.join(args.out, 'results.json'), 'w') as f:

@@ -4,7 +4,8 @@
 # peak memory); tools/test.py with and without --tta (img/s); one table next to MMDetection's published Faster R-CNN
 # R50-FPN figures. A failed section is recorded in the table and the next one runs.
 #
-#   bash benchmarks/gpu_check.sh [OUT_DIR]            OUT_DIR: $GPU_CHECK_OUT, else $OUT, else work_dirs/gpu_check
+#   bash benchmarks/gpu_check.sh [OUT_DIR [OPTION...]]  OUT_DIR: $GPU_CHECK_OUT, else $OUT, else work_dirs/gpu_check
+#   bash benchmarks/gpu_check.sh "$OUT" --batch 2 4 32 --models main --n-train 160 --budget 480   (a batch sweep)
 #   GPU_CHECK_DRY_RUN=1 bash benchmarks/gpu_check.sh OUT_DIR     CPU, 64 px, few images: checks that it all runs
 #
 # Run from anywhere; needs python3 that imports torch, mmcv (with ops), mmdet and the project's other dependencies,
@@ -16,9 +17,14 @@
 set -u
 cd "$(dirname "$0")/.."
 out="${1:-${GPU_CHECK_OUT:-${OUT:-work_dirs/gpu_check}}}"
+shift $(( $# > 0 ? 1 : 0 ))
 export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD"
 dry=()
 limit=470
 if [ -n "${GPU_CHECK_DRY_RUN:-}" ]; then dry=(--dry-run); limit=960; fi
-# The script keeps its own budget (--budget: 420 s, dry run 900 s); this is only a last guard.
-exec timeout --kill-after=10 "$limit" python3 benchmarks/gpu_check.py --out "$out" "${dry[@]}"
+# The script keeps its own budget (--budget: 420 s, dry run 900 s); this is only a last guard, raised with --budget.
+args=("$@")
+for i in "${!args[@]}"; do
+  if [ "${args[$i]}" = --budget ] && [ -n "${args[$((i + 1))]:-}" ]; then limit=$(( ${args[$((i + 1))]%.*} + 50 )); fi
+done
+exec timeout --kill-after=10 "$limit" python3 benchmarks/gpu_check.py --out "$out" "${dry[@]}" "$@"

@@ -74,10 +74,13 @@ def doc_commands(docs=DOCS) -> List[DocCommand]:
 
 
 def forwarded_tool(script: str) -> str:
-    """The python tool a tools/*.sh launcher runs (dist_train.sh -> tools/train.py)."""
-    names = set(re.findall(r'(?:tools/|\$\(dirname "\$0"\)/)(\w+\.py)', (ROOT / script).read_text()))
+    """The python tool a .sh launcher runs (tools/dist_train.sh -> tools/train.py, benchmarks/gpu_check.sh ->
+    benchmarks/gpu_check.py): the one .py its code (not its comments) names; a bare name is next to the script."""
+    code = '\n'.join(ln for ln in (ROOT / script).read_text().splitlines() if not ln.lstrip().startswith('#'))
+    folder = Path(script).parent.as_posix()
+    names = {name if '/' in name else f'{folder}/{name}' for name in re.findall(r'[\w/]*\w+\.py\b', code)}
     assert len(names) == 1, f'{script}: cannot tell which python tool it runs ({sorted(names) or "none"})'
-    return f'tools/{names.pop()}'
+    return names.pop()
 
 
 # Run in a subprocess: imports each script and stops its argparse parser at parse time (nothing runs), then prints

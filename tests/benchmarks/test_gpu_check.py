@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.gpu_check import Section, format_table, iteration_figures, last_error, run_commands
+from benchmarks.gpu_check import (
+    Section,
+    format_table,
+    iteration_figures,
+    last_error,
+    parse_args,
+    run_commands,
+    training_plan,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_LOG = '\n'.join(
@@ -43,6 +51,21 @@ def test_sections_time_out_fail_with_their_reason_and_the_next_one_runs(tmp_path
     assert out == 'one\ntwo\n'
     table = format_table([slow, broken, fine], 'header')
     assert '| slow | TIMEOUT |' in table and '| broken | FAIL |' in table and '21.4' in table and '3.4' in table
+
+
+def test_a_batch_sweep_trains_long_enough_and_tabulates_fp32_beside_amp():
+    args = parse_args(['--out', 'o', '--batch', '2', '32', '--models', 'main', '--n-train', '160'])
+    plan = training_plan(args, {'main': 'main.py'}, 'data', 'python')
+    names = [p[0] for p in plan]
+    assert names == ['train_main_fp32', 'train_main_amp', 'train_main_fp32_b32', 'train_main_amp_b32']
+    epochs = {p[0]: p[3][0][p[3][0].index('--n-epochs') + 1] for p in plan}
+    assert epochs['train_main_fp32'] == 1 and epochs['train_main_amp_b32'] == 4  # 16 iterations of 32 in 128 images
+    assert all(('--amp' in p[3][0]) == p[0].startswith('train_main_amp') for p in plan)
+    sections = [Section(n, n, 'OK', figures=dict(img_s=10.0 * (i + 1), memory_gb=2.0)) for i, n in enumerate(names)]
+    table = format_table(sections, 'header', [2, 32])
+    assert '| vinbig_faster_rcnn.py | 2 | 10.00 | 20.00 | 2.00 | 2.00 | 2.00 |' in table
+    assert '| vinbig_faster_rcnn.py | 32 | 30.00 | 40.00 | 1.33 |' in table
+    assert 'against the batch size' not in format_table(sections[:2], 'header', [2])
 
 
 def test_last_error_line():
