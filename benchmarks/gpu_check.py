@@ -36,6 +36,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MAIN = 'configs/vinbig_faster_rcnn.py'
 SHORT = 'configs/faster-rcnn_r50_fpn_coco-pretrained_24e_vinbig.py'
 CONFIGS = {'main': MAIN, 'short': SHORT}
+N_SPLITS = 5  # folds of the generated data; training sections train on all but fold 0
 # MMDetection's model zoo, Faster R-CNN R50-FPN 1x on COCO (configs/faster_rcnn/metafile.yml): V100, 1333x800,
 # training memory at 2 images per GPU, inference at batch 1 (1000 / 46.73 ms and 1000 / 34.72 ms).
 MMDET_REFERENCE = dict(fp32=dict(memory_gb=4.0, infer_img_s=21.4), amp=dict(memory_gb=3.4, infer_img_s=28.8))
@@ -218,8 +219,8 @@ def train_section_name(model: str, precision: str, batch: int, reference_batch: 
 
 def training_plan(args, configs: Dict[str, str], data: str, python: str) -> list:
     """One training section per model, batch and precision; each long enough for ``--min-iters`` iterations on
-    the training folds (4 of 5: about 4/5 of the generated training images)."""
-    train_images = args.n_train - args.n_train // 5
+    the training folds (all but one of N_SPLITS)."""
+    train_images = args.n_train - args.n_train // N_SPLITS
     plan = []
     for model in args.models:
         for batch in args.batch:
@@ -283,7 +284,7 @@ def main(argv=None) -> int:
             ('data', f'data: {args.n_train} + {args.n_test} generated DICOMs -> 1024 px PNGs', 150,
              [[python, 'tools/make_demo_data.py', '--out', dicoms, '--n-train', args.n_train, '--n-test', args.n_test,
                '--workers', workers],
-              [python, 'tools/make_folds.py', '--ann', osp.join(dicoms, 'train.csv'), '--n-splits', 5,
+              [python, 'tools/make_folds.py', '--ann', osp.join(dicoms, 'train.csv'), '--n-splits', N_SPLITS,
                '--out', osp.join(dicoms, 'folds.csv')],
               [python, 'tools/prepare_data.py', '--src', osp.join(dicoms, 'train'), '--out',
                osp.join(data, 'train'), '--workers', workers],

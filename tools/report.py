@@ -11,6 +11,7 @@ from tool_args import add_data_args
 
 from vinbig_mmdet.classes import DRAW_SCORE_THR
 from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.errors import InputError
 
 
 def parse_args():
@@ -89,7 +90,6 @@ def main():
                                              np.array([d['bbox_label'] for d in info['instances']], np.int64))
         outside = [k for k in predictions if k not in paths]
         if outside:  # a submission of another fold would give a report of nothing, not an error
-            from vinbig_mmdet.errors import InputError
             raise InputError(f'{args.submission}: {len(outside)} of {len(predictions)} images (e.g. {outside[0]}) are '
                              f'in neither validation fold {cfg.val_dataloader.dataset.get("fold")} nor the test set; '
                              f'pass the --fold (and --folds-file) the submission was made with')

@@ -36,4 +36,4 @@ def unscaled_lr_hint(runner) -> str:
     if total == base:
         return ''
     return (f' The config\'s learning rate is for a total batch of {base} images and this run has {total}: '
-            f'add --auto-scale-lr to tools/train.py to scale it.')
+            f'add --auto-scale-lr to tools/train.py to scale it (unless --lr already chose one for this batch).')
