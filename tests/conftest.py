@@ -4,7 +4,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,14 +17,6 @@ from mmdet.utils import register_all_modules  # noqa: E402
 import vinbig_mmdet  # noqa: E402,F401  (registers the project's modules)
 
 register_all_modules(init_default_scope=True)  # build transforms by name outside a runner, as MMDetection does
-
-COLUMNS = ['image_id', 'class_name', 'class_id', 'rad_id', 'x_min', 'y_min', 'x_max', 'y_max']
-
-
-def write_csv(path, rows, columns=COLUMNS):
-    pd.DataFrame(rows, columns=columns).to_csv(path, index=False)
-    return str(path)
-
 
 @pytest.fixture(scope='session')
 def demo_root(tmp_path_factory) -> Path:
@@ -48,3 +39,16 @@ def rng():
 
 def pytest_configure(config):
     os.environ.setdefault('OMP_NUM_THREADS', '2')
+
+
+# A test that needs a model trained in this session is end to end (``make test-fast`` leaves it out), whether it
+# says so or not.
+TRAINING_FIXTURES = {'trained', 'stronger', 'classifier', 'oof_files'}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, 'fixturenames', ())):
+            item.add_marker(pytest.mark.e2e)
+        if item.get_closest_marker('slow'):
+            item.add_marker(pytest.mark.e2e)

@@ -4,73 +4,14 @@ that exist and make targets that the Makefile has. A .sh script is checked again
 The parsers are read from the tools themselves (their argparse, stopped before it parses), never copied here."""
 import json
 import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, List
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / 'README.md', ROOT / 'data' / 'README.md', *sorted((ROOT / 'docs').glob('*.md'))]
-PYTHONS = {'python', 'python3', '.venv/bin/python'}
-PLACEHOLDER = re.compile(r'^[A-Z][A-Z0-9_]*$')  # CKPT, DIR, N: stands for a value the reader chooses
-ENV_PREFIX = re.compile(r'^[A-Z_][A-Z0-9_]*=')  # NNODES=2 bash tools/dist_train.sh ...
-
-
-class DocCommand(NamedTuple):
-    doc: Path
-    line: int
-    text: str
-    argv: List[str]  # without the leading VAR=value settings
-
-    @property
-    def where(self) -> str:
-        return f'{self.doc.relative_to(ROOT)}:{self.line}'
-
-
-def command_texts(doc: Path):
-    """(line number, text) of every command-looking line in a fenced code block or inline code span."""
-    in_fence, pending = False, None
-    for number, line in enumerate(doc.read_text().splitlines(), 1):
-        if line.lstrip().startswith('```'):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            start, text = (pending or (number, ''))
-            text += line.rstrip()
-            if text.endswith('\\'):  # continued on the next line
-                pending = start, text[:-1] + ' '
-                continue
-            pending = None
-            yield start, text
-        else:
-            yield from ((number, span) for span in re.findall(r'`([^`\n]+)`', line))
-
-
-def parse_command(doc: Path, line: int, text: str) -> Optional[DocCommand]:
-    """A DocCommand when ``text`` runs python on a repository script, bash on a .sh script, or make."""
-    try:
-        tokens = shlex.split(text, comments=True)
-    except ValueError:
-        return None
-    while tokens and ENV_PREFIX.match(tokens[0]):
-        tokens = tokens[1:]
-    if len(tokens) < 2:
-        return None
-    runs_script = ((tokens[0] in PYTHONS and tokens[1].endswith('.py'))
-                   or (tokens[0] == 'bash' and tokens[1].endswith('.sh')))
-    if runs_script or tokens[0] == 'make':
-        return DocCommand(doc, line, text, tokens)
-    return None
-
-
-def doc_commands(docs=DOCS) -> List[DocCommand]:
-    found = []
-    for doc in docs:
-        found += [c for c in (parse_command(doc, n, t) for n, t in command_texts(doc)) if c]
-    return found
+from tests.helpers import DOCS, PLACEHOLDER, ROOT, DocCommand, doc_commands
 
 
 def forwarded_tool(script: str) -> str:

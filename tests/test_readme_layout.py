@@ -2,7 +2,7 @@
 import fnmatch
 import re
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def layout_names() -> set:

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tests.conftest import write_csv
+from tests.helpers import write_csv
 from vinbig_mmdet.analysis.agreement import (
     format_reader_map,
     reader_orders,

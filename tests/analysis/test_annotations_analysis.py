@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import write_csv
+from tests.helpers import write_csv
 from vinbig_mmdet.analysis.annotations import boxes_per_image, class_table, has_readers, reader_agreement
 from vinbig_mmdet.datasets.annotations import read_annotations
 from vinbig_mmdet.structures.boxes import BOX_COLUMNS as BOX
@@ -71,6 +71,7 @@ def run(*args):
                           timeout=600)
 
 
+@pytest.mark.e2e
 def test_analysis_browse_and_folds_tools(demo_root, tmp_path):
     proc = run('tools/analyze_annotations.py', demo_root / 'train.csv', '--out-dir', tmp_path / 'ana')
     assert proc.returncode == 0, proc.stderr

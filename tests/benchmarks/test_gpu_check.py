@@ -74,6 +74,7 @@ def test_last_error_line():
     assert last_error('just output\n') == 'just output'
 
 
+@pytest.mark.slow
 def test_dry_run_on_cpu(tmp_path):
     """The whole check on the CPU at 64 px through the shell entry point: every section runs; the --amp ones fail
     (no GPU) and the check goes on; the table and results are written."""

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import write_csv
+from tests.helpers import write_csv
 from vinbig_mmdet.datasets.annotations import (
     LABEL_COLUMNS,
     AnnotationError,

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tests.conftest import write_csv
+from tests.helpers import write_csv
 from vinbig_mmdet.datasets.fusion import FUSION_DEFAULTS, fuse_boxes, fusion_options
 from vinbig_mmdet.errors import InputError
 from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv

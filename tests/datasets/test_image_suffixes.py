@@ -1,7 +1,7 @@
 """One list of image suffixes: every file the reader can read is also indexed, listed for conversion and loaded."""
 import numpy as np
 
-from tests.conftest import write_csv
+from tests.helpers import write_csv
 from vinbig_mmdet.datasets import VinBigDataset
 from vinbig_mmdet.datasets.transforms import LoadDicomFromFile
 from vinbig_mmdet.demo.dicom_writer import write_dicom

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import write_csv
+from tests.helpers import write_csv
 from vinbig_mmdet.datasets import AnnotationError, VinBigDataset
 from vinbig_mmdet.datasets.annotations import read_annotations
 from vinbig_mmdet.datasets.vinbig import group_findings

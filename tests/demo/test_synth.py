@@ -84,6 +84,7 @@ def test_written_train_csv_is_the_planned_one(tmp_path):
     assert (tmp_path / 'a' / 'train.csv').read_text() == (tmp_path / 'planned.csv').read_text()
 
 
+@pytest.mark.e2e
 def test_analysis_of_the_default_demo_ranks_classes_and_readers_agree_as_on_real_data(tmp_path):
     csv = default_demo_train_csv(tmp_path / 'train.csv')
     proc = subprocess.run([sys.executable, 'tools/analyze_annotations.py', str(csv), '--out-dir', str(tmp_path)],

@@ -88,7 +88,7 @@ def runner(tmp_path, demo_root):
     """A VinBigRunner of the tests' ResNet-18 stand-in (nothing trained, nothing built but the model)."""
     from mmengine.config import Config
 
-    from tests.tools.test_train_e2e import TINY
+    from tests.helpers import TINY
     from vinbig_mmdet.engine.config_utils import set_data_root
     from vinbig_mmdet.engine.runner import VinBigRunner
     cfg = Config.fromfile(TINY)
@@ -137,7 +137,7 @@ def test_two_runners_in_one_process_log_to_their_own_folders(tmp_path, demo_root
     hand the second runner the first one's, which writes into the first run's folder."""
     from mmengine.config import Config
 
-    from tests.tools.test_train_e2e import TINY
+    from tests.helpers import TINY
     from vinbig_mmdet.engine.config_utils import set_data_root
     folders = []
     for fold in (0, 1):

@@ -4,7 +4,7 @@ import importlib.util
 import pytest
 from mmengine.config import Config
 
-from tests.tools.test_train_e2e import TINY, run_tool
+from tests.helpers import TINY, call_tool
 from vinbig_mmdet.engine.config_utils import add_vis_backend
 from vinbig_mmdet.errors import InputError
 
@@ -37,7 +37,7 @@ def test_missing_package_names_the_extra(monkeypatch):
 
 @pytest.mark.skipif(importlib.util.find_spec('wandb') is not None, reason='wandb is installed here')
 def test_train_refuses_a_backend_that_is_not_installed(tmp_path):
-    proc = run_tool('tools/train.py', TINY, '--vis-backend', 'wandb', '--work-dir', tmp_path / 'w', check=False)
+    proc = call_tool('tools/train.py', TINY, '--vis-backend', 'wandb', '--work-dir', tmp_path / 'w', check=False)
     assert proc.returncode == 1 and 'Traceback' not in proc.stderr
     assert "error: --vis-backend wandb: the wandb package is not installed; install it with pip install " \
            "'vinbig-mmdet[wandb]'" in proc.stderr

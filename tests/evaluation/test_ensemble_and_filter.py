@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tests.conftest import write_csv
+from tests.helpers import write_csv
 from vinbig_mmdet.evaluation.ensemble import ensemble_submissions
 from vinbig_mmdet.evaluation.submission import filter_submission, read_abnormal_probabilities, two_class_filter
 

@@ -96,6 +96,7 @@ def test_resume_after_an_interrupted_run(dicom_dir, tmp_path):
     assert not any(f.endswith('.tmp') for f in os.listdir(out))
 
 
+@pytest.mark.e2e
 def test_cli_exit_status_and_dataset_reads_the_output(dicom_dir, tmp_path):
     out = tmp_path / 'png'
     proc = subprocess.run([sys.executable, 'tools/prepare_data.py', '--src', str(dicom_dir), '--out', str(out),
@@ -142,6 +143,7 @@ def test_rerun_with_other_settings_is_refused_or_redone(dicom_dir, tmp_path):
     assert (pd.read_csv(out / 'meta.csv')['png_width'] == 32).all()
 
 
+@pytest.mark.e2e
 def test_cli_refuses_a_folder_made_with_other_settings(dicom_dir, tmp_path):
     for bad in ('not_dicom', 'no_pixels', 'truncated'):
         (dicom_dir / f'{bad}.dicom').unlink()
@@ -190,6 +192,7 @@ def children_of(pid):
     return found
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(not Path('/proc/self/stat').exists(), reason='needs /proc (Linux)')
 @pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGKILL])  # SIGINT takes the SIGTERM path
 def test_killing_the_converter_stops_its_workers(dicom_dir, tmp_path, sig):

@@ -1,7 +1,7 @@
 """The one reader of user CSVs: every unreadable file is one message naming it; line numbers are the file's."""
 import pytest
 
-from tests.conftest import COLUMNS, write_csv
+from tests.helpers import COLUMNS, write_csv
 from vinbig_mmdet.datasets.annotations import read_annotations, read_image_list, read_sizes
 from vinbig_mmdet.errors import InputError
 from vinbig_mmdet.evaluation.submission import read_abnormal_probabilities, read_submission

@@ -101,8 +101,8 @@ def test_tta_scales_add_sizes_to_the_configs_resize():
 
 
 def test_tta_on_a_config_without_tta_settings_is_one_clear_error(tmp_path):
-    from tests.tools.test_train_e2e import run_tool
+    from tests.helpers import call_tool
     config = 'tests/tools/tiny_classifier_r18.py'
-    proc = run_tool('tools/test.py', config, tmp_path / 'any.pth', '--tta', check=False)
+    proc = call_tool('tools/test.py', config, tmp_path / 'any.pth', '--tta', check=False)
     assert proc.returncode == 1 and 'Traceback' not in proc.stderr
     assert f'error: {config} has no tta_model or tta_pipeline' in proc.stderr

@@ -6,15 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from tests.tools.test_train_e2e import TINY, run_tool
-
-
-def refused(proc, *named):
-    """The tool said no the project's way: status 1, one message naming ``named``, no traceback."""
-    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
-    assert 'Traceback' not in proc.stderr, proc.stderr[-3000:]
-    for text in named:
-        assert str(text) in proc.stderr, (text, proc.stderr[-3000:])
+from tests.helpers import TINY, call_tool, refused
 
 
 @pytest.fixture
@@ -27,7 +19,7 @@ def test_train_csv_missing_a_box_column_is_not_an_image_list(demo_copy, tmp_path
     ann = pd.read_csv(demo_copy / 'train.csv', dtype=str)
     ann.drop(columns='x_max').to_csv(demo_copy / 'train.csv', index=False)
     work = tmp_path / 'work'
-    proc = run_tool('tools/train.py', TINY, '--data-path', demo_copy, '--work-dir', work, check=False)
+    proc = call_tool('tools/train.py', TINY, '--data-path', demo_copy, '--work-dir', work, check=False)
     refused(proc, demo_copy / 'train.csv', "['x_max']")
     assert not list(work.glob('**/*.pth'))  # no "best" checkpoint of a model trained on zero boxes
 
@@ -50,26 +42,26 @@ def test_checkpoint_of_another_model_is_refused(trained, demo_root, tmp_path):
     work, _, _ = trained
     ckpt = work / 'epoch_3.pth'
     other = with_state_dict(ckpt, tmp_path / 'coco_80.pth', other_class_count)
-    proc = run_tool('tools/test.py', TINY, other, '--data-path', demo_root, '--val', '--work-dir', tmp_path / 'a',
+    proc = call_tool('tools/test.py', TINY, other, '--data-path', demo_root, '--val', '--work-dir', tmp_path / 'a',
                     check=False)
     refused(proc, other, 'roi_head.bbox_head.fc_cls.weight: checkpoint (81, 1024), model (15, 1024)',
             '--allow-partial')
     assert 'VinBigData mAP@0.4' not in proc.stdout + proc.stderr  # no score from random weights
     sub = tmp_path / 'sub.csv'
-    proc = run_tool('tools/test.py', TINY, other, '--data-path', demo_root, '--submission', sub, '--tta',
+    proc = call_tool('tools/test.py', TINY, other, '--data-path', demo_root, '--submission', sub, '--tta',
                     '--work-dir', tmp_path / 'b', check=False)
     refused(proc, other)  # the TTA wrapper is checked like the bare model
     assert not sub.exists()
-    proc = run_tool('tools/test.py', TINY, other, '--data-path', demo_root, '--submission', sub, '--allow-partial',
+    proc = call_tool('tools/test.py', TINY, other, '--data-path', demo_root, '--submission', sub, '--allow-partial',
                     '--work-dir', tmp_path / 'c')
     assert '--allow-partial: loading only what fits' in proc.stdout + proc.stderr and sub.is_file()
 
     unrelated = with_state_dict(ckpt, tmp_path / 'unrelated.pth', lambda s: {'encoder.weight': torch.zeros(3)})
-    proc = run_tool('tools/infer.py', TINY, unrelated, demo_root / 'test', '--out-dir', tmp_path / 'infer',
+    proc = call_tool('tools/infer.py', TINY, unrelated, demo_root / 'test', '--out-dir', tmp_path / 'infer',
                     check=False)
     refused(proc, unrelated, 'has no weight of this model')
     assert not (tmp_path / 'infer').exists()
-    proc = run_tool('tools/infer.py', TINY, other, sorted((demo_root / 'test').glob('*.dicom'))[0],
+    proc = call_tool('tools/infer.py', TINY, other, sorted((demo_root / 'test').glob('*.dicom'))[0],
                     '--out-dir', tmp_path / 'infer', check=False)
     refused(proc, other, 'fc_cls')
 
@@ -79,10 +71,10 @@ def test_truncated_checkpoint_is_one_message(trained, demo_root, tmp_path):
     data = (work / 'epoch_3.pth').read_bytes()
     cut = tmp_path / 'epoch_9.pth'
     cut.write_bytes(data[:len(data) // 3])
-    proc = run_tool('tools/test.py', TINY, cut, '--data-path', demo_root, '--val', '--work-dir', tmp_path / 't',
+    proc = call_tool('tools/test.py', TINY, cut, '--data-path', demo_root, '--val', '--work-dir', tmp_path / 't',
                     check=False)
     refused(proc, cut, 'not a complete checkpoint')
-    proc = run_tool('tools/train.py', TINY, '--data-path', demo_root, '--work-dir', tmp_path / 'w', '--resume', cut,
+    proc = call_tool('tools/train.py', TINY, '--data-path', demo_root, '--work-dir', tmp_path / 'w', '--resume', cut,
                     check=False)
     refused(proc, cut, 'not a complete checkpoint')
 
@@ -96,7 +88,7 @@ def test_invalid_submission_values_stop_scoring_and_ensembling(demo_root, tmp_pa
     truth = pd.read_csv(demo_root / 'test_annotations.csv', dtype={'image_id': str})
     ids = list(dict.fromkeys(truth['image_id']))
     nan = write_submission_csv(tmp_path / 'nan.csv', [(i, 'nan nan nan nan nan nan') for i in ids])
-    proc = run_tool('tools/evaluate_submission.py', nan, demo_root / 'test_annotations.csv', check=False)
+    proc = call_tool('tools/evaluate_submission.py', nan, demo_root / 'test_annotations.csv', check=False)
     refused(proc, f'{nan} line 2', 'not a finite number')
     assert 'mAP' not in proc.stdout  # an all-nan submission used to score 1.0
 
@@ -104,13 +96,14 @@ def test_invalid_submission_values_stop_scoring_and_ensembling(demo_root, tmp_pa
     bad = write_submission_csv(tmp_path / 'bad.csv', [(i, '3 0.9 10 10 50 60') for i in ids[:-1]] +
                                [(ids[-1], '3.7 0.5 10 10 50 60')])
     out = tmp_path / 'fused.csv'
-    proc = run_tool('tools/ensemble.py', good, bad, '--out', out, check=False)
+    proc = call_tool('tools/ensemble.py', good, bad, '--out', out, check=False)
     refused(proc, f'{bad} line {len(ids) + 1}', 'class 3.7 is not an integer')
     assert not out.exists()
-    proc = run_tool('tools/ensemble.py', good, good, '--out', out, '--iou-thr', 4, check=False)
+    proc = call_tool('tools/ensemble.py', good, good, '--out', out, '--iou-thr', 4, check=False)
     refused(proc, 'iou_thr=4.0 is not a number in (0, 1]')
 
 
+@pytest.mark.e2e
 def test_check_data_and_a_bad_image_met_in_training(demo_copy, tmp_path):
     folds = pd.read_csv(demo_copy / 'folds.csv', dtype={'image_id': str})
     ann = pd.read_csv(demo_copy / 'train.csv', dtype={'image_id': str})
@@ -120,15 +113,15 @@ def test_check_data_and_a_bad_image_met_in_training(demo_copy, tmp_path):
     data = path.read_bytes()
     path.write_bytes(data[:len(data) // 2])  # a download that stopped half way
 
-    proc = run_tool('tools/check_data.py', TINY, '--data-path', demo_copy, '--workers', 2, check=False)
+    proc = call_tool('tools/check_data.py', TINY, '--data-path', demo_copy, '--workers', 2, check=False)
     refused(proc, f'{path}:')
     assert proc.stderr.count('FAILED') == 1 and '1 unreadable' in proc.stdout
-    proc = run_tool('tools/check_data.py', TINY, '--data-path', demo_copy, '--splits', 'test', '--cfg-options',
+    proc = call_tool('tools/check_data.py', TINY, '--data-path', demo_copy, '--splits', 'test', '--cfg-options',
                     'test_dataloader.dataset.fusion.iou_thresh=0.9', check=False)
     refused(proc, "unknown key(s) ['iou_thresh']", "accepted keys: ['type', 'iou_thr', 'skip_box_thr']")
 
     # the stated policy: training stops at the first bad image, naming it, also from a DataLoader worker
-    proc = run_tool('tools/train.py', TINY, '--data-path', demo_copy, '--work-dir', tmp_path / 'w', '--n-workers', 1,
+    proc = call_tool('tools/train.py', TINY, '--data-path', demo_copy, '--work-dir', tmp_path / 'w', '--n-workers', 1,
                     check=False)
     refused(proc, f'error: {path}: ', 'tools/check_data.py')
     assert 'DataLoader worker' not in proc.stderr
@@ -137,7 +130,7 @@ def test_check_data_and_a_bad_image_met_in_training(demo_copy, tmp_path):
 def test_analysis_without_readers_says_so(demo_root, tmp_path):
     ann = pd.read_csv(demo_root / 'train.csv', dtype=str).drop(columns='rad_id')
     ann.to_csv(tmp_path / 'consensus.csv', index=False)
-    proc = run_tool('tools/analyze_annotations.py', tmp_path / 'consensus.csv', '--out-dir', tmp_path / 'ana')
+    proc = call_tool('tools/analyze_annotations.py', tmp_path / 'consensus.csv', '--out-dir', tmp_path / 'ana')
     assert 'no readers' in proc.stdout and '1 readers' not in proc.stdout
     agreement = [line for line in proc.stdout.splitlines() if line.strip().startswith(('0 ', '3 '))]
     assert agreement and all(line.split()[-1] == 'NaN' for line in agreement)  # not 0.0
@@ -152,7 +145,7 @@ def test_analysis_without_readers_says_so(demo_root, tmp_path):
 def test_unreadable_csv_is_one_message(demo_root, tmp_path, content, message):
     sub = tmp_path / 'submission.csv'
     sub.write_bytes(content)
-    proc = run_tool('tools/evaluate_submission.py', sub, demo_root / 'test_annotations.csv', check=False)
+    proc = call_tool('tools/evaluate_submission.py', sub, demo_root / 'test_annotations.csv', check=False)
     refused(proc, sub, message)
 
 
@@ -165,5 +158,5 @@ def test_blank_lines_do_not_shift_line_numbers(tmp_path):
                      '\n'
                      'c,Cardiomegaly,15,R1,10,10,50,50\n')  # line 6: an unknown class
     sub = write_submission_csv(tmp_path / 'sub.csv', [('a', '14 1 0 0 1 1')])
-    proc = run_tool('tools/evaluate_submission.py', sub, truth, check=False)
+    proc = call_tool('tools/evaluate_submission.py', sub, truth, check=False)
     refused(proc, truth, 'line 6')

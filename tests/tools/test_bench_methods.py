@@ -2,7 +2,11 @@
 comparisons it prints and saves follow --fusions."""
 import json
 
-from tests.tools.test_train_e2e import TINY, run_tool
+import pytest
+
+from tests.helpers import TINY, call_tool
+
+pytestmark = pytest.mark.e2e
 
 
 def finished_run(folder, checkpoint):
@@ -20,14 +24,14 @@ def test_bench_methods_compares_fusions_only_when_asked(trained, demo_root, tmp_
     bench = ('benchmarks/bench_methods.py', '--config', TINY, '--seeds', 0, '--data', demo_root,
              '--eval-data', tmp_path / 'eval', '--eval-size', 3, '--work-dir', runs)
 
-    proc = run_tool(*bench, '--fusions', 'wbf')
+    proc = call_tool(*bench, '--fusions', 'wbf')
     methods = json.loads((runs / 'methods.json').read_text())
     assert [m['method'] for m in methods] == ['TTA flip (off -> on)']
     assert methods[0]['verdict'] == 'one seed: no spread to judge'
     assert (runs / 'seed0' / 'eval_tta.csv').is_file() and not (runs / 'none_seed0' / 'eval.csv').exists()
     assert 'trained' not in proc.stdout and '3 images, chance' in proc.stdout
 
-    proc = run_tool(*bench, '--fusions', 'wbf', 'none')
+    proc = call_tool(*bench, '--fusions', 'wbf', 'none')
     methods = json.loads((runs / 'methods.json').read_text())
     assert [m['method'] for m in methods] == ['train on fused targets (none -> wbf)', 'TTA flip (off -> on)']
     assert (runs / 'none_seed0' / 'eval.csv').is_file() and 'none -> wbf' in proc.stdout

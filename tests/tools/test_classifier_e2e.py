@@ -6,7 +6,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.tools.test_train_e2e import TINY, run_tool, scalars
+from tests.helpers import TINY, call_tool, run_tool, scalars
+
+pytestmark = pytest.mark.e2e
 
 CLASSIFIER = str(Path(__file__).with_name('tiny_classifier_r18.py'))
 
@@ -14,7 +16,7 @@ CLASSIFIER = str(Path(__file__).with_name('tiny_classifier_r18.py'))
 @pytest.fixture(scope='module')
 def classifier(demo_root, tmp_path_factory):
     work = tmp_path_factory.mktemp('classifier')
-    proc = run_tool('tools/train.py', CLASSIFIER, '--data-path', demo_root, '--work-dir', work)
+    proc = call_tool('tools/train.py', CLASSIFIER, '--data-path', demo_root, '--work-dir', work)
     yield work, proc.stdout + proc.stderr
     shutil.rmtree(work, ignore_errors=True)  # its checkpoints are not needed past this module
 
@@ -34,7 +36,7 @@ def test_probabilities_for_a_fold_and_the_test_images(classifier, demo_root, tmp
     folds = pd.read_csv(demo_root / 'folds.csv', dtype={'image_id': str})
     for fold in (0, 1):
         out = tmp_path / f'val{fold}.csv'
-        proc = run_tool('tools/predict_abnormal.py', CLASSIFIER, ckpt, '--data-path', demo_root, '--val',
+        proc = call_tool('tools/predict_abnormal.py', CLASSIFIER, ckpt, '--data-path', demo_root, '--val',
                         '--fold', fold, '--out', out, '--work-dir', tmp_path / 'w')
         assert f'on fold {fold}; probabilities -> {out}' in proc.stdout and 'AUC ' in proc.stdout
         probs = pd.read_csv(out, dtype={'image_id': str})
@@ -53,13 +55,13 @@ def test_probabilities_for_a_fold_and_the_test_images(classifier, demo_root, tmp
 def test_filter_fed_by_the_classifier_changes_the_submission(classifier, trained, demo_root, tmp_path):
     work, _ = classifier
     probs = tmp_path / 'probs.csv'
-    run_tool('tools/predict_abnormal.py', CLASSIFIER, work / 'epoch_2.pth', '--data-path', demo_root,
+    call_tool('tools/predict_abnormal.py', CLASSIFIER, work / 'epoch_2.pth', '--data-path', demo_root,
              '--out', probs, '--work-dir', tmp_path / 'w')
     faster_work, _, _ = trained
     plain, filtered = tmp_path / 'plain.csv', tmp_path / 'filtered.csv'
     for sub, extra in ((plain, []), (filtered, ['--abnormal-probs', probs, '--filter-low', 0.0,
                                                 '--filter-high', 1.01])):
-        run_tool('tools/test.py', TINY, faster_work / 'epoch_3.pth', '--data-path', demo_root, '--submission', sub,
+        call_tool('tools/test.py', TINY, faster_work / 'epoch_3.pth', '--data-path', demo_root, '--submission', sub,
                  '--work-dir', tmp_path / 'w', *extra)
     p = dict(pd.read_csv(probs, dtype={'image_id': str}).itertuples(index=False))
     rows = dict(pd.read_csv(filtered, dtype={'image_id': str}).itertuples(index=False))
@@ -71,7 +73,7 @@ def test_filter_fed_by_the_classifier_changes_the_submission(classifier, trained
     assert rows != dict(pd.read_csv(plain, dtype={'image_id': str}).itertuples(index=False))
 
     fused = tmp_path / 'fused.csv'
-    run_tool('tools/ensemble.py', plain, plain, '--out', fused, '--abnormal-probs', probs, '--filter-low', 0.0,
+    call_tool('tools/ensemble.py', plain, plain, '--out', fused, '--abnormal-probs', probs, '--filter-low', 0.0,
              '--filter-high', 1.01)
     assert dict(pd.read_csv(fused, dtype={'image_id': str}).itertuples(index=False)).keys() == rows.keys()
 
@@ -85,7 +87,7 @@ def test_predict_abnormal_refuses_what_it_cannot_do(classifier, demo_root, tmp_p
         ((CLASSIFIER, ckpt, '--fold', 1, '--out', tmp_path / 'c.csv'), 'use it with --val'),
     ]
     for args, message in cases:
-        proc = run_tool('tools/predict_abnormal.py', *args, '--data-path', demo_root, check=False)
+        proc = call_tool('tools/predict_abnormal.py', *args, '--data-path', demo_root, check=False)
         assert proc.returncode == 1 and message in proc.stderr and 'Traceback' not in proc.stderr
         assert not list(tmp_path.glob('*.csv'))  # nothing written
 
@@ -96,7 +98,7 @@ def test_two_class_filter_benchmark_runs(classifier, trained, demo_root, tmp_pat
     work, _ = classifier
     faster_work, _, _ = trained
     # two detectors (as for training seeds): every figure is their mean, the filter's effect is judged by the spread
-    proc = run_tool('benchmarks/bench_two_class_filter.py', '--data', demo_root, '--work-dir', tmp_path,
+    proc = call_tool('benchmarks/bench_two_class_filter.py', '--data', demo_root, '--work-dir', tmp_path,
                     '--detector-config', TINY, '--detector-ckpt', faster_work / 'epoch_3.pth',
                     faster_work / 'epoch_1.pth', '--classifier-config', CLASSIFIER,
                     '--classifier-ckpt', work / 'epoch_2.pth')

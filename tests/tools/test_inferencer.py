@@ -4,7 +4,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tests.tools.test_train_e2e import TINY
+from tests.helpers import TINY
 from vinbig_mmdet.apis import VinBigInferencer
 from vinbig_mmdet.io import read_image
 from vinbig_mmdet.structures.boxes import box_iou

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools.test_readme_commands import free_port
-from tests.tools.test_train_e2e import ROOT, TINY
+from tests.helpers import ROOT, TINY, free_port
 
 SCRIPTS = {'dist_train.sh': ['cfg.py', '2'], 'dist_test.sh': ['cfg.py', 'model.pth', '2'],
            'slurm_train.sh': ['gpu', 'vb', 'cfg.py', 'work'], 'slurm_test.sh': ['gpu', 'vb', 'cfg.py', 'model.pth']}

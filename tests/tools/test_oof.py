@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.tools.test_train_e2e import TINY, run_tool
-from tests.tools.test_user_path import assert_message
+from tests.helpers import TINY, assert_message, call_tool
 from vinbig_mmdet.evaluation import format_prediction_string, kaggle_map, read_submission, write_submission
 from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv
+
+pytestmark = pytest.mark.e2e
 
 
 def fold_ids(demo_root, k):
@@ -24,7 +25,7 @@ def oof_files(trained, demo_root, tmp_path_factory):
     files = []
     for k in (0, 1):
         files.append(out / f'oof_{k}.csv')
-        proc = run_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--val', '--fold', k,
+        proc = call_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--val', '--fold', k,
                         '--submission', files[-1], '--work-dir', out / f'w{k}')
         assert 'VinBigData mAP@0.4' in proc.stdout + proc.stderr
     return files
@@ -39,11 +40,11 @@ def test_one_oof_file_is_scored_on_its_own_images(oof_files, demo_root, tmp_path
     train_csv = demo_root / 'train.csv'
     expected = kaggle_map(read_submission(str(oof_files[0])),
                           ground_truth_from_csv(str(train_csv), image_ids=fold_ids(demo_root, 0)))['mAP']
-    proc = run_tool('tools/evaluate_submission.py', oof_files[0], train_csv, '--json', tmp_path / 's.json')
+    proc = call_tool('tools/evaluate_submission.py', oof_files[0], train_csv, '--json', tmp_path / 's.json')
     assert 'WARNING' not in proc.stderr  # the other folds' images are not counted as missed
     assert f'scored {len(fold_ids(demo_root, 0))} images: the images the submission(s) cover' in proc.stdout
     assert json.loads((tmp_path / 's.json').read_text())['mAP'] == pytest.approx(expected)
-    proc = run_tool('tools/evaluate_submission.py', oof_files[0], train_csv, '--folds-file', demo_root / 'folds.csv',
+    proc = call_tool('tools/evaluate_submission.py', oof_files[0], train_csv, '--folds-file', demo_root / 'folds.csv',
                     '--fold', 0)
     assert f'mAP@0.4: {expected:.4f}' in proc.stdout
 
@@ -52,10 +53,10 @@ def test_several_oof_files_give_the_combined_cv_score(oof_files, demo_root):
     train_csv = demo_root / 'train.csv'
     union = {**read_submission(str(oof_files[0])), **read_submission(str(oof_files[1]))}
     combined = kaggle_map(union, ground_truth_from_csv(str(train_csv), image_ids=set(union)))['mAP']
-    proc = run_tool('tools/evaluate_submission.py', *oof_files, train_csv)
+    proc = call_tool('tools/evaluate_submission.py', *oof_files, train_csv)
     assert f'combined CV mAP@0.4: {combined:.4f}' in proc.stdout
     assert 'combined CV' in proc.stdout.splitlines()[1] and 'oof_1.csv' in proc.stdout.splitlines()[1]
-    proc = run_tool('tools/evaluate_submission.py', oof_files[0], oof_files[0], train_csv, check=False)
+    proc = call_tool('tools/evaluate_submission.py', oof_files[0], oof_files[0], train_csv, check=False)
     assert_message(proc, 'both have image', str(oof_files[0]))
 
 
@@ -76,9 +77,9 @@ def test_ensemble_tune_finds_the_better_model(demo_root, tmp_path):
     write_submission(str(paths[0]), ((i, s) for i, s in good.items() if i in fold0))
     write_submission(str(paths[1]), ((i, s) for i, s in good.items() if i not in fold0))
     write_submission(str(paths[2]), bad.items())
-    proc = run_tool('tools/ensemble.py', f'{paths[0]},{paths[1]}', paths[2], '--tune', '--ground-truth',
+    proc = call_tool('tools/ensemble.py', f'{paths[0]},{paths[1]}', paths[2], '--tune', '--ground-truth',
                     demo_root / 'train.csv', '--tune-weights', 0, 1, 2, '--out', tmp_path / 'best.csv')
     assert 'best: --weights 1 0 --iou-thr 0.4 -> OOF mAP@0.4 1.0000' in proc.stdout, proc.stdout
     assert set(read_submission(str(tmp_path / 'best.csv'))) == set(truth)
-    proc = run_tool('tools/ensemble.py', paths[0], paths[2], '--tune', check=False)
+    proc = call_tool('tools/ensemble.py', paths[0], paths[2], '--tune', check=False)
     assert_message(proc, '--tune needs --ground-truth')

@@ -9,13 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.tools.test_train_e2e import TINY, run_tool
+from tests.helpers import TINY, call_tool, run_tool
+
+pytestmark = pytest.mark.e2e
 
 
 def test_plot_curves(trained, tmp_path):
     work, _, _ = trained
     out = tmp_path / 'curves.png'
-    run_tool('tools/plot_curves.py', work, '--out', out)
+    run_tool('tools/plot_curves.py', work, '--out', out)  # the real command line, a new process
     img = cv2.imread(str(out))
     assert img is not None and img.shape[0] > 500 and img.std() > 10
 
@@ -23,14 +25,14 @@ def test_plot_curves(trained, tmp_path):
 def test_eval_plots_from_test_and_from_a_submission(trained, demo_root, tmp_path):
     work, _, _ = trained
     sub = tmp_path / 'val.csv'
-    run_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--val', '--submission', sub,
+    call_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--val', '--submission', sub,
              '--eval-plots', tmp_path / 'plots', '--work-dir', tmp_path / 'w')
     pr = pd.read_json(tmp_path / 'plots' / 'pr_curves.json', typ='series')
     assert 0 <= pr['mAP'] <= 1 and 'No finding' in pr['classes']
     confusion = pd.read_csv(tmp_path / 'plots' / 'confusion.csv')
     assert {'class_id', 'class'} <= set(confusion.columns)
     assert cv2.imread(str(tmp_path / 'plots' / 'pr_curves.png')) is not None
-    run_tool('tools/evaluate_submission.py', sub, demo_root / 'train.csv', '--plots', tmp_path / 'p2')
+    call_tool('tools/evaluate_submission.py', sub, demo_root / 'train.csv', '--plots', tmp_path / 'p2')
     assert (tmp_path / 'p2' / 'confusion.csv').is_file()
 
 
@@ -42,14 +44,14 @@ def test_report_is_self_contained_and_renders(trained, demo_root, tmp_path):
     work, _, _ = trained
     sub = tmp_path / 'val.csv'
     # out-of-fold predictions of fold 1 (the run validated on fold 0): the report takes the fold as test.py does
-    run_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--val', '--fold', 1,
+    call_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--val', '--fold', 1,
              '--submission', sub, '--work-dir', tmp_path / 'w')
     page = tmp_path / 'report.html'
     run_tool('tools/report.py', work, '--submission', sub, '--config', TINY, '--data-path', demo_root, '--fold', 1,
-             '--score-thr', 0.05, '--out', page)
+             '--score-thr', 0.05, '--out', page)  # the real command line, a new process
     text = page.read_text()
     # the same submission against another fold: an error naming the fix, not a report of nothing
-    proc = run_tool('tools/report.py', work, '--submission', sub, '--config', TINY, '--data-path', demo_root,
+    proc = call_tool('tools/report.py', work, '--submission', sub, '--config', TINY, '--data-path', demo_root,
                     '--out', tmp_path / 'wrong.html', check=False)
     assert proc.returncode == 1 and 'in neither validation fold 0 nor the test set' in proc.stderr, proc.stderr[-2000:]
     assert 'Traceback' not in proc.stderr and not (tmp_path / 'wrong.html').exists()

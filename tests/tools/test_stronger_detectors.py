@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.tools.test_train_e2e import TINY, run_tool, scalars
+from tests.helpers import TINY, call_tool, scalars
 from vinbig_mmdet.evaluation import read_submission
+
+pytestmark = pytest.mark.e2e
 
 HERE = Path(__file__).parent
 TINY_CONFIGS = {'cascade': str(HERE / 'tiny_cascade_r18.py'), 'tood': str(HERE / 'tiny_tood_r18.py')}
@@ -20,10 +22,10 @@ def stronger(demo_root, tmp_path_factory):
     out = {}
     for name, config in TINY_CONFIGS.items():
         work = tmp_path_factory.mktemp(name)
-        log = run_tool('tools/train.py', config, '--data-path', demo_root, '--work-dir', work)
+        log = call_tool('tools/train.py', config, '--data-path', demo_root, '--work-dir', work)
         ckpt = (work / 'last_checkpoint').read_text().strip()
         sub = work / 'submission.csv'
-        run_tool('tools/test.py', config, ckpt, '--data-path', demo_root, '--submission', sub, '--work-dir', work)
+        call_tool('tools/test.py', config, ckpt, '--data-path', demo_root, '--submission', sub, '--work-dir', work)
         out[name] = (work, log.stdout + log.stderr, sub)
     yield out
     for work, _, _ in out.values():
@@ -43,11 +45,11 @@ def test_trains_and_validates(stronger, name):
 def test_ensemble_fuses_all_three(stronger, trained, demo_root, tmp_path):
     faster_work, _, _ = trained
     faster = tmp_path / 'faster.csv'
-    run_tool('tools/test.py', TINY, faster_work / 'epoch_3.pth', '--data-path', demo_root, '--submission', faster,
+    call_tool('tools/test.py', TINY, faster_work / 'epoch_3.pth', '--data-path', demo_root, '--submission', faster,
              '--work-dir', tmp_path)
     subs = [faster, stronger['cascade'][2], stronger['tood'][2]]
     fused = tmp_path / 'fused.csv'
-    proc = run_tool('tools/ensemble.py', *subs, '--out', fused, '--weights', 1, 1, 1)
+    proc = call_tool('tools/ensemble.py', *subs, '--out', fused, '--weights', 1, 1, 1)
     assert 'fused 3 submissions' in proc.stdout
     test_ids = sorted(pd.read_csv(demo_root / 'sample_submission.csv', dtype={'image_id': str})['image_id'])
     result = read_submission(str(fused))

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 SCRIPTS = sorted([*ROOT.glob('tools/*.py'), *ROOT.glob('benchmarks/*.py')])
 TOOLS = sorted(p for p in ROOT.glob('tools/*.py') if p.name != 'tool_args.py')  # tool_args: their flags
@@ -39,6 +39,7 @@ print('FAILED', failed)
 '''
 
 
+@pytest.mark.e2e
 def test_every_tool_runs_from_another_folder(tmp_path):
     """Every tool's --help from an unrelated folder (the tests' PYTHONPATH stands in for the editable install: see
     tests/conftest.py); two of them as ``python /path/to/tools/X.py``, exactly as a user starts them."""

@@ -1,28 +1,9 @@
 """The real command-line tools end to end on CPU: train, validate, resume, test, submit, score, infer, ensemble."""
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[2]
-TINY = str(Path(__file__).with_name('tiny_r18.py'))
-
-
-def run_tool(*args, check=True):
-    env = dict(os.environ, PYTHONUNBUFFERED='1', CUDA_VISIBLE_DEVICES='')
-    proc = subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=900)
-    if check and proc.returncode != 0:
-        raise AssertionError(f'{args} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
-    return proc
-
-
-def scalars(work_dir):
-    files = sorted(Path(work_dir).glob('*/vis_data/scalars.json'))
-    return [json.loads(line) for f in files for line in f.read_text().splitlines()]
+from tests.helpers import TINY, call_tool, run_tool, scalars
 
 
 def test_train_validates_every_epoch_and_keeps_the_best(trained):
@@ -44,11 +25,12 @@ def test_resume_continues_from_the_last_checkpoint(trained):
 def test_val_metric_and_submission_in_original_pixels(trained, demo_root, tmp_path):
     work, _, _ = trained
     ckpt = work / 'epoch_3.pth'
+    # the real command lines (new processes) for test.py, evaluate_submission.py and ensemble.py; in-process elsewhere
     proc = run_tool('tools/test.py', TINY, ckpt, '--data-path', demo_root, '--val', '--work-dir', tmp_path / 'v')
     assert 'VinBigData mAP@0.4' in proc.stdout + proc.stderr
 
     sub = tmp_path / 'submission.csv'
-    run_tool('tools/test.py', TINY, ckpt, '--data-path', demo_root, '--submission', sub, '--work-dir', tmp_path)
+    call_tool('tools/test.py', TINY, ckpt, '--data-path', demo_root, '--submission', sub, '--work-dir', tmp_path)
     rows = pd.read_csv(sub, dtype={'image_id': str})
     expected = pd.read_csv(demo_root / 'sample_submission.csv', dtype={'image_id': str})['image_id']
     assert sorted(rows['image_id']) == sorted(expected)  # every test image exactly once
@@ -69,7 +51,7 @@ def test_val_metric_and_submission_in_original_pixels(trained, demo_root, tmp_pa
     probs = tmp_path / 'probs.csv'
     pd.DataFrame({'image_id': rows['image_id'], 'prob': 0.01}).to_csv(probs, index=False)
     tta_sub = tmp_path / 'tta.csv'
-    proc = run_tool('tools/test.py', TINY, ckpt, '--data-path', demo_root, '--submission', tta_sub, '--tta',
+    proc = call_tool('tools/test.py', TINY, ckpt, '--data-path', demo_root, '--submission', tta_sub, '--tta',
                     '--abnormal-probs', probs, '--work-dir', tmp_path)
     assert 'mAP@0.4' not in proc.stdout + proc.stderr  # the TTA pipeline loads no ground truth for test images
     filtered = pd.read_csv(tta_sub)
@@ -83,7 +65,7 @@ def test_val_metric_and_submission_in_original_pixels(trained, demo_root, tmp_pa
 def test_tta_keeps_every_image(trained, demo_root, tmp_path):
     work, _, _ = trained
     sub = tmp_path / 'tta.csv'
-    proc = run_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--val', '--tta',
+    proc = call_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--val', '--tta',
                     '--tta-scales', 128, '--submission', sub, '--work-dir', tmp_path)
     assert 'VinBigData mAP@0.4' in proc.stdout + proc.stderr
     folds = pd.read_csv(demo_root / 'folds.csv', dtype={'image_id': str})
@@ -110,7 +92,7 @@ def test_infer_writes_json_and_png(trained, demo_root, tmp_path):
 
 
 def test_missing_data_folder_says_what_to_do(tmp_path):
-    proc = run_tool('tools/train.py', TINY, '--data-path', tmp_path / 'nowhere', '--work-dir', tmp_path / 'w',
+    proc = call_tool('tools/train.py', TINY, '--data-path', tmp_path / 'nowhere', '--work-dir', tmp_path / 'w',
                     check=False)
     assert proc.returncode != 0
     assert 'does not exist' in proc.stderr and 'make demo' in proc.stderr
@@ -118,7 +100,7 @@ def test_missing_data_folder_says_what_to_do(tmp_path):
 
 def test_show_dir_draws_every_dicom(trained, demo_root, tmp_path):
     work, _, _ = trained
-    run_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--show-dir', tmp_path / 'show',
+    call_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--show-dir', tmp_path / 'show',
              '--work-dir', tmp_path / 'w')
     import cv2
     ids = sorted(pd.read_csv(demo_root / 'sample_submission.csv', dtype={'image_id': str})['image_id'])

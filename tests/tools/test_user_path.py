@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.tools.test_train_e2e import ROOT, TINY, run_tool
+from tests.helpers import ROOT, TINY, assert_message, call_tool, run_tool
 from vinbig_mmdet.io import read_dicom, read_dicom_header
 
 PNG_SIZE = 128  # square, like the 1024 px sets, and smaller than every demo original (160-260 px)
@@ -82,14 +82,15 @@ def boxes_of(submission) -> dict:
     return out
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize('layout', LAYOUTS)
 def test_each_download_trains_and_submits_in_original_pixels(layout, downloads, tmp_path):
     folders, sizes = downloads
     root = folders[layout]
     before = snapshot(root)
     folds = tmp_path / 'folds.csv'  # outside the data folder, as on Kaggle's read-only /kaggle/input
-    run_tool('tools/make_folds.py', '--ann', root / 'train.csv', '--n-splits', 3, '--out', folds)
-    train = run_tool('tools/train.py', TINY, '--data-path', root, '--folds-file', folds, '--work-dir',
+    call_tool('tools/make_folds.py', '--ann', root / 'train.csv', '--n-splits', 3, '--out', folds)
+    train = call_tool('tools/train.py', TINY, '--data-path', root, '--folds-file', folds, '--work-dir',
                      tmp_path / 'work', '--n-epochs', 1, '--device', 'cpu')
     summary = train.stdout.strip().splitlines()[-1]
     match = re.fullmatch(r'Training done: best mAP@0\.4 (\d\.\d{4}) at epoch 1 \((\S+best_vinbig_mAP_epoch_1\.pth)\); '
@@ -98,7 +99,7 @@ def test_each_download_trains_and_submits_in_original_pixels(layout, downloads, 
     assert Path(match.group(2)).is_file()
 
     sub, raw = tmp_path / 'submission.csv', tmp_path / 'raw.pkl'
-    run_tool('tools/test.py', TINY, match.group(2), '--data-path', root, '--folds-file', folds, '--submission', sub,
+    call_tool('tools/test.py', TINY, match.group(2), '--data-path', root, '--folds-file', folds, '--submission', sub,
              '--out', raw, '--work-dir', tmp_path / 'test', '--device', 'cpu',
              '--cfg-options', 'model.test_cfg.rcnn.score_thr=0')  # every image gets boxes to check
     predictions = boxes_of(sub)
@@ -122,14 +123,6 @@ def test_each_download_trains_and_submits_in_original_pixels(layout, downloads, 
     assert snapshot(root) == before  # nothing written into the data folder
 
 
-def assert_message(proc, *parts):
-    """One message on stderr naming ``parts``, a non-zero exit, no traceback."""
-    assert proc.returncode != 0, proc.stdout[-2000:]
-    assert 'Traceback' not in proc.stderr, proc.stderr[-3000:]
-    for part in parts:
-        assert str(part) in proc.stderr, (part, proc.stderr[-3000:])
-
-
 def partial_copy(source: Path, dest: Path, keep) -> Path:
     """A data folder with only the entries ``keep`` of ``source`` (linked, not copied)."""
     dest.mkdir()
@@ -140,14 +133,15 @@ def partial_copy(source: Path, dest: Path, keep) -> Path:
 
 def test_missing_folds_file_names_the_command(downloads, tmp_path):
     root = downloads[0]['competition']
-    proc = run_tool('tools/train.py', TINY, '--data-path', root, '--work-dir', tmp_path, check=False)
+    proc = call_tool('tools/train.py', TINY, '--data-path', root, '--work-dir', tmp_path, check=False)
     assert_message(proc, f'{root}/folds.csv does not exist',
                    f'python tools/make_folds.py --ann {root}/train.csv --out {root}/folds.csv', '--folds-file')
 
 
 def test_check_data_takes_the_training_flags(downloads, tmp_path):
     """The pre-flight check builds the data sets as tools/train.py does: data_root as a cfg-option, a folds file
-    outside the (read-only) download, the fold; without the folds file it names the command that makes it."""
+    outside the (read-only) download, the fold; without the folds file it names the command that makes it. The real
+    command lines of make_folds.py and check_data.py (new processes)."""
     root = downloads[0]['competition']
     run_tool('tools/make_folds.py', '--ann', root / 'train.csv', '--n-splits', 3, '--out', tmp_path / 'folds.csv')
     proc = run_tool('tools/check_data.py', TINY, '--cfg-options', f'data_root={root}/', '--folds-file',
@@ -156,7 +150,7 @@ def test_check_data_takes_the_training_flags(downloads, tmp_path):
     folds = pd.read_csv(tmp_path / 'folds.csv')
     assert val == (folds['fold'] == 1).sum() and 0 < train <= (folds['fold'] != 1).sum()  # filter_empty_gt
     assert '0 unreadable' in proc.stdout
-    proc = run_tool('tools/check_data.py', TINY, '--data-path', root, '--splits', 'train', check=False)
+    proc = call_tool('tools/check_data.py', TINY, '--data-path', root, '--splits', 'train', check=False)
     assert_message(proc, f'{root}/folds.csv does not exist', 'python tools/make_folds.py')
 
 
@@ -165,12 +159,12 @@ def test_check_data_sizes_pngs_from_size_files_kept_elsewhere(downloads, tmp_pat
     --meta-file), --test-meta-file the test PNGs (as test.py --meta-file); without it only the test set is reported."""
     png = downloads[0]['png_dim0_dim1']
     bare = partial_copy(png, tmp_path / 'bare', ['train', 'test', 'train.csv'])
-    run_tool('tools/make_folds.py', '--ann', bare / 'train.csv', '--n-splits', 3, '--out', tmp_path / 'folds.csv')
+    call_tool('tools/make_folds.py', '--ann', bare / 'train.csv', '--n-splits', 3, '--out', tmp_path / 'folds.csv')
     check = ('tools/check_data.py', TINY, '--data-path', bare, '--folds-file', tmp_path / 'folds.csv', '--workers', 1,
              '--meta-file', png / 'train_meta.csv')
-    proc = run_tool(*check, '--test-meta-file', png / 'test_meta.csv')
+    proc = call_tool(*check, '--test-meta-file', png / 'test_meta.csv')
     assert re.search(r'train \d+, val \d+, test \d+\): 0 unreadable', proc.stdout), proc.stdout
-    proc = run_tool(*check, check=False)
+    proc = call_tool(*check, check=False)
     assert proc.returncode == 1 and 'Traceback' not in proc.stderr
     assert 'test data set' in proc.stderr and 'without an original size' in proc.stderr, proc.stderr[-2000:]
     assert 'train data set' not in proc.stderr and 'val data set' not in proc.stderr
@@ -179,15 +173,15 @@ def test_check_data_sizes_pngs_from_size_files_kept_elsewhere(downloads, tmp_pat
 def test_missing_train_csv_and_image_folder(downloads, tmp_path):
     root = downloads[0]['competition']
     no_csv = partial_copy(root, tmp_path / 'no_csv', ['train', 'test'])
-    proc = run_tool('tools/train.py', TINY, '--data-path', no_csv, '--folds-file', tmp_path / 'f.csv',
+    proc = call_tool('tools/train.py', TINY, '--data-path', no_csv, '--folds-file', tmp_path / 'f.csv',
                     '--work-dir', tmp_path / 'w1', check=False)
     assert_message(proc, f'{no_csv}/train.csv does not exist', 'make demo')
     no_images = partial_copy(root, tmp_path / 'no_images', ['train.csv'])
-    run_tool('tools/make_folds.py', '--ann', no_images / 'train.csv', '--out', tmp_path / 'folds.csv')
-    proc = run_tool('tools/train.py', TINY, '--data-path', no_images, '--folds-file', tmp_path / 'folds.csv',
+    call_tool('tools/make_folds.py', '--ann', no_images / 'train.csv', '--out', tmp_path / 'folds.csv')
+    proc = call_tool('tools/train.py', TINY, '--data-path', no_images, '--folds-file', tmp_path / 'folds.csv',
                     '--work-dir', tmp_path / 'w2', check=False)
     assert_message(proc, f'{no_images}/train/ does not exist', 'tools/prepare_data.py')
-    proc = run_tool('tools/make_folds.py', '--ann', no_csv / 'train.csv', '--out', tmp_path / 'x.csv', check=False)
+    proc = call_tool('tools/make_folds.py', '--ann', no_csv / 'train.csv', '--out', tmp_path / 'x.csv', check=False)
     assert_message(proc, f'{no_csv}/train.csv does not exist')
 
 
@@ -195,11 +189,11 @@ def test_missing_sizes_of_pngs(downloads, tmp_path, trained):
     work, _, _ = trained
     png = downloads[0]['png_dim0_dim1']
     no_meta = partial_copy(png, tmp_path / 'no_meta', ['train', 'test', 'train.csv', 'train_meta.csv'])
-    proc = run_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', no_meta, '--submission',
+    proc = call_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', no_meta, '--submission',
                     tmp_path / 's.csv', '--work-dir', tmp_path / 'w', check=False)
     assert_message(proc, 'without an original size', f'{no_meta}/test_meta.csv', 'prepare_data.py')
     assert not (tmp_path / 's.csv').exists()
-    proc = run_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', png, '--meta-file',
+    proc = call_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', png, '--meta-file',
                     tmp_path / 'sizes.csv', '--submission', tmp_path / 's.csv', '--work-dir', tmp_path / 'w',
                     check=False)
     assert_message(proc, f'{tmp_path}/sizes.csv does not exist')
@@ -207,8 +201,8 @@ def test_missing_sizes_of_pngs(downloads, tmp_path, trained):
 
 def test_a_leaking_fold_choice_is_refused_before_training(downloads, tmp_path):
     root = downloads[0]['competition']
-    run_tool('tools/make_folds.py', '--ann', root / 'train.csv', '--n-splits', 3, '--out', tmp_path / 'folds.csv')
-    proc = run_tool('tools/train.py', TINY, '--data-path', root, '--folds-file', tmp_path / 'folds.csv',
+    call_tool('tools/make_folds.py', '--ann', root / 'train.csv', '--n-splits', 3, '--out', tmp_path / 'folds.csv')
+    proc = call_tool('tools/train.py', TINY, '--data-path', root, '--folds-file', tmp_path / 'folds.csv',
                     '--work-dir', tmp_path / 'w', '--cfg-options', 'train_dataloader.dataset.fold=1', check=False)
     assert_message(proc, 'train_dataloader and val_dataloader share', '--fold K')
     assert not list((tmp_path / 'w').glob('*.pth'))
@@ -230,6 +224,7 @@ runpy.run_path(sys.argv[0], run_name='__main__')
 '''
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize('tool', ['tools/train.py', 'tools/test.py'])
 def test_device_is_chosen_before_torch_is_imported(tool, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != 'CUDA_VISIBLE_DEVICES'}
@@ -254,7 +249,7 @@ def test_infer_reports_original_pixels_for_pngs_when_sizes_are_known(downloads, 
     lone = tmp_path / 'lone'  # a PNG with no sizes file anywhere near it
     lone.mkdir()
     shutil.copy(pngs[0], lone / 'unknown.png')
-    proc = run_tool('tools/infer.py', TINY, work / 'epoch_3.pth', *pngs, lone / 'unknown.png', '--out-dir',
+    proc = call_tool('tools/infer.py', TINY, work / 'epoch_3.pth', *pngs, lone / 'unknown.png', '--out-dir',
                     tmp_path / 'out', '--score-thr', 0)
     assert 'except 1 image(s) of unknown original size, in their own pixels (give --meta-file)' in proc.stdout
     assert json.loads((tmp_path / 'out' / 'unknown.json').read_text())['pixels'] == 'image'
@@ -265,7 +260,7 @@ def test_infer_reports_original_pixels_for_pngs_when_sizes_are_known(downloads, 
         assert all(d['box'][2] <= result['width'] and d['box'][3] <= result['height'] for d in result['detections'])
     meta = tmp_path / 'sizes.csv'
     pd.DataFrame([('unknown', 300, 200)], columns=['image_id', 'width', 'height']).to_csv(meta, index=False)
-    run_tool('tools/infer.py', TINY, work / 'epoch_3.pth', lone, '--out-dir', tmp_path / 'out2', '--meta-file', meta)
+    call_tool('tools/infer.py', TINY, work / 'epoch_3.pth', lone, '--out-dir', tmp_path / 'out2', '--meta-file', meta)
     result = json.loads((tmp_path / 'out2' / 'unknown.json').read_text())
     assert (result['pixels'], result['width'], result['height']) == ('original', 300, 200)
 
