@@ -1,4 +1,5 @@
-# vinbig-mmdet: `make demo` runs the whole pipeline on generated data, `make test` runs the tests.
+# vinbig-mmdet: `make demo` runs the whole pipeline on generated data, `make test` runs the tests (lint and the whole
+# suite), `make test-fast` the unit and in-process tests without training (the inner loop while developing).
 # Both install what is missing first (into $(VENV)). `make test-compat` runs the tests again on the GPU machines'
 # stack (python 3.12, torch 2.11), in its own environment $(COMPAT_VENV).
 VENV ?= .venv
@@ -15,7 +16,7 @@ COMPAT_TORCH ?= 2.11.0
 COMPAT_TORCHVISION ?= 0.26.0
 COMPAT_FIND_LINKS ?= $(wildcard ../shared/wheels-gpu)
 
-.PHONY: install install-compat demo lint test test-compat clean chromium
+.PHONY: install install-compat demo lint test test-fast test-compat clean chromium
 
 install: $(VENV)/.installed
 
@@ -37,13 +38,18 @@ demo: install
 lint: install
 	$(PY) -m ruff check .
 
+# The 15 slowest tests are listed at the end, so that a slow newcomer is seen.
 test: install lint
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || $(MAKE) --no-print-directory chromium
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
+
+# No training, no tool in a new process (the `e2e` and `slow` markers, pyproject.toml): under 3 minutes on 2 cores.
+test-fast: install lint
+	$(PY) -m pytest -m "not e2e" --durations=5 $(PYTEST_ARGS)
 
 test-compat: install-compat
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || $(MAKE) --no-print-directory chromium
-	$(COMPAT_VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(COMPAT_VENV)/bin/python -m pytest --durations=15 $(PYTEST_ARGS)
 
 # Headless Chromium renders tools/report.py's page in the tests; without it that check is skipped, with a message.
 chromium:
