@@ -15,7 +15,7 @@ from PIL import Image
 
 from ..classes import METAINFO, NO_FINDING_ID
 from ..errors import InputError, require_path
-from ..io import IMAGE_SUFFIXES, is_dicom_path, read_dicom_header
+from ..io import IMAGE_SUFFIXES, ImageReadError, is_dicom_path, read_dicom_header
 from ..io.convert import META_FILE
 from ..structures.boxes import BOX_COLUMNS
 from .annotations import (
@@ -136,16 +136,32 @@ def _file_size(path: str) -> Tuple[int, int]:
         head = f.read(24)
     if head[:8] == b'\x89PNG\r\n\x1a\n' and head[12:16] == b'IHDR':
         return struct.unpack('>II', head[16:24])
-    with Image.open(path) as img:
-        return img.size
+    try:
+        with Image.open(path) as img:
+            return img.size
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:  # UnidentifiedImageError is an OSError
+        raise ImageReadError(path, f'not a readable image ({type(exc).__name__}: {exc}); replace the file or '
+                             f'remove it (tools/check_data.py CONFIG lists every such file)') from None
 
 
 def _file_sizes(paths: List[str]) -> List[Tuple[int, int]]:
     """:func:`_file_size` of many files, in chunks over a few threads (the reads wait on storage, e.g. a
     network disk; one task per file would cost more than the reads)."""
+    def size_or_error(path):
+        try:
+            return _file_size(path)
+        except ImageReadError as exc:
+            return exc
+
     chunks = [paths[i:i + 512] for i in range(0, len(paths), 512)]
     with ThreadPoolExecutor(8) as pool:
-        return [size for chunk in pool.map(lambda c: [_file_size(p) for p in c], chunks) for size in chunk]
+        sizes = [size for chunk in pool.map(lambda c: [size_or_error(p) for p in c], chunks) for size in chunk]
+    failed = [s for s in sizes if isinstance(s, ImageReadError)]
+    if failed:  # all of them named at once, not one per run
+        more = (f' (and {len(failed) - 1} more unreadable: {", ".join(e.path for e in failed[1:6])}'
+                f'{", ..." if len(failed) > 6 else ""})' if len(failed) > 1 else '')
+        raise type(failed[0])(failed[0].path, failed[0].reason + more)
+    return sizes
 
 
 @DATASETS.register_module()
