@@ -169,3 +169,12 @@ def test_voi_lut_shorter_than_its_descriptor_is_refused(tmp_path, rng):
 def test_a_window_that_blanks_the_image_is_refused(tmp_path, rng):
     path = with_attributes(tmp_path, rng, 'flat', dict(window=(60000, 1)))
     refused(path, 'maps stored values', 'blank')
+
+
+def test_the_training_transform_names_the_file_and_the_fix(tmp_path, rng):
+    from vinbig_mmdet.datasets.transforms import BAD_IMAGE_FIX, LoadDicomFromFile
+    path = with_attributes(tmp_path, rng, 'ww0', dict(window=(2000, 500)), WindowWidth=0)
+    with pytest.raises(DicomReadError) as info:
+        LoadDicomFromFile().transform(dict(img_path=str(path)))
+    assert str(info.value).startswith(str(path)) and 'WindowWidth = 0' in str(info.value)
+    assert BAD_IMAGE_FIX in str(info.value)
