@@ -140,3 +140,14 @@ def test_infer_lists_a_dicom_with_bad_display_attributes_and_goes_on(trained, de
     assert proc.returncode == 1 and 'Traceback' not in proc.stderr, proc.stderr[-3000:]
     assert 'FAILED: ' in proc.stderr and 'ww0.dicom: WindowWidth = 0' in proc.stderr
     assert (tmp_path / 'out' / f'{good.stem}.json').is_file()
+
+
+def test_a_training_set_left_empty_by_the_fold_is_refused(demo_root, tmp_path):
+    ids = pd.read_csv(demo_root / 'train.csv')['image_id'].unique()
+    folds = tmp_path / 'folds.csv'
+    pd.DataFrame({'image_id': ids, 'fold': 1}).to_csv(folds, index=False)
+    work = tmp_path / 'work'
+    proc = call_tool('tools/train.py', TINY, '--data-path', demo_root, '--folds-file', folds, '--fold', 1,
+                     '--n-epochs', 1, '--work-dir', work, check=False)
+    refused(proc, 'fold 1 train: no training images left after the fold selection of', str(folds), '--n-splits')
+    assert not list(work.glob('*.pth'))
