@@ -282,8 +282,8 @@ def check_display_attributes(ds: pydicom.Dataset, path: PathLike, voi_lut: bool 
             entries = int(item.LUTDescriptor[0]) or 65536  # 0 means 2**16
             data = item.LUTData
             length = len(data) if isinstance(data, (list, tuple, pydicom.multival.MultiValue, bytes)) else 1
-            if isinstance(data, bytes):
-                length //= 2
+            if isinstance(data, bytes) and int(item.LUTDescriptor[2]) > 8:
+                length //= 2  # 16-bit entries in OW data; 8-bit entries are packed two per word
         except (AttributeError, TypeError, ValueError, IndexError, KeyError) as exc:
             raise DicomReadError(path, f'VOI LUT Sequence unreadable ({type(exc).__name__}: {exc}); '
                                  f'{_FIX_ATTRIBUTE}') from None
