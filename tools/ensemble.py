@@ -11,7 +11,7 @@ from vinbig_mmdet.errors import InputError, require_path
 from vinbig_mmdet.evaluation import format_prediction_string, kaggle_map, read_submission, write_submission
 from vinbig_mmdet.evaluation.ensemble import ensemble_submissions
 from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv
-from vinbig_mmdet.evaluation.submission import filter_submission, read_abnormal_probabilities
+from vinbig_mmdet.evaluation.submission import check_filter_thresholds, filter_submission, read_abnormal_probabilities
 
 
 def parse_args():
@@ -98,6 +98,8 @@ def tune(args, subs, sizes):
 
 def main():
     args = parse_args()
+    if args.abnormal_probs:
+        check_filter_thresholds(args.filter_low, args.filter_high)
     subs = [read_model(s) for s in args.submissions]
     sizes = read_sizes(args.meta) if args.meta else None
     weights, iou_thr = args.weights, args.iou_thr

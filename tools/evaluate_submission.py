@@ -11,7 +11,7 @@ from vinbig_mmdet.datasets.folds import read_folds
 from vinbig_mmdet.errors import InputError, require_path
 from vinbig_mmdet.evaluation import format_ap_table, kaggle_map, read_submission
 from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv
-from vinbig_mmdet.evaluation.kaggle_map import confusion_summary
+from vinbig_mmdet.evaluation.kaggle_map import check_iou_thr, confusion_summary
 from vinbig_mmdet.evaluation.plots import save_evaluation
 from vinbig_mmdet.structures.boxes import empty_detections
 
@@ -91,6 +91,7 @@ def cv_table(results):
 
 def main():
     args = parse_args()
+    check_iou_thr(args.iou_thr)
     per_file, preds = read_predictions(args.submissions)
     images, what = selected_images(args, preds)
     truth = ground_truth_from_csv(args.ground_truth, args.fusion, image_ids=images)

@@ -32,6 +32,9 @@ def main():
     print(f'{s["total"]} DICOMs: {s["converted"]} converted ({rate:.1f} img/s), {s["skipped"]} already done'
           f'{" (" + str(s["recovered"]) + " recovered from an interrupted run)" if s["recovered"] else ""}, '
           f'{s["failed"]} failed. Metadata: {s["meta"]}')
+    if s['damaged']:
+        print(f'{s["damaged"]} PNG(s) listed in meta.csv were incomplete (truncated or of another size) and were '
+              f'converted again, e.g. {s["damaged_examples"]}')
     if s['failed']:
         print(f'Failures and reasons: {s["failures"]}', file=sys.stderr)
         sys.exit(1)

@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..classes import CLASSES, NO_FINDING_ID, NO_FINDING_NAME
 from ..errors import InputError
-from ..io.csv_reader import csv_columns, read_csv
+from ..io.csv_reader import LINE, csv_columns, read_csv
 from ..structures.boxes import BOX_COLUMNS
 
 LABEL_COLUMNS = ['class_id'] + BOX_COLUMNS  # what makes a CSV an annotation file, not an image list
@@ -173,7 +173,8 @@ def clip_boxes(df: pd.DataFrame, sizes: Dict[str, Tuple[int, int]], invalid_boxe
 
 def read_sizes(path: str) -> Dict[str, Tuple[int, int]]:
     """image_id -> original (width, height) from a CSV with image_id and width, height, or dim0, dim1 (rows,
-    columns: the 1024 px PNG set's train_meta.csv / test_meta.csv)."""
+    columns: the 1024 px PNG set's train_meta.csv / test_meta.csv). An image listed twice is refused: which line
+    is right cannot be guessed."""
     df = read_csv(path, ['image_id'], dtype={'image_id': str},
                   expected='image_id and width, height, or dim0, dim1 (original DICOM size)')
     if not {'width', 'height'} & set(df.columns):
@@ -181,14 +182,33 @@ def read_sizes(path: str) -> Dict[str, Tuple[int, int]]:
     missing = [c for c in ('image_id', 'width', 'height') if c not in df.columns]
     if missing:
         raise AnnotationError(f'{path}: missing column(s) {missing} (need image_id and width, height or dim0, dim1)')
+    dup = df['image_id'].duplicated(keep=False) & df['image_id'].notna()
+    if dup.any():
+        first = df.loc[dup, 'image_id'].iloc[0]
+        lines = df.loc[df['image_id'] == first, LINE].tolist()
+        raise AnnotationError(f'{path}: {int(df.loc[dup, "image_id"].nunique())} image(s) listed more than once, '
+                              f'e.g. {first} at lines {lines}; keep one line per image (the one with the right '
+                              f'size) and delete the others')
     return sizes_from_frame(df, path)
 
 
 def sizes_from_frame(df: pd.DataFrame, path: Union[str, None] = None) -> Dict[str, Tuple[int, int]]:
-    df = df.drop_duplicates('image_id')
+    """image_id -> (width, height); the rows of one image (train.csv has one per reader) must agree."""
     w, h = (pd.to_numeric(df[c], errors='coerce') for c in ('width', 'height'))
     bad = w.isna() | h.isna() | (w <= 0) | (h <= 0)
     if bad.any():
         raise AnnotationError(f'{path}: {int(bad.sum())} image(s) with a missing or non-positive width/height, '
                               f'e.g. {list(df.loc[bad, "image_id"].head(_MAX_EXAMPLES))}')
-    return dict(zip(df['image_id'], zip(w.astype(int), h.astype(int))))
+    sizes = pd.DataFrame({'image_id': df['image_id'], 'w': w.astype(int), 'h': h.astype(int)})
+    if LINE in df.columns:
+        sizes[LINE] = df[LINE]
+    per_image = sizes.groupby('image_id', sort=False)[['w', 'h']].nunique()
+    conflicting = per_image.index[(per_image['w'] > 1) | (per_image['h'] > 1)]
+    if len(conflicting):
+        first = sizes[sizes['image_id'] == conflicting[0]]
+        where = (f' at lines {first[LINE].tolist()[:_MAX_EXAMPLES]}' if LINE in first.columns else '')
+        raise AnnotationError(f'{path}: {len(conflicting)} image(s) with rows that disagree on width/height, e.g. '
+                              f'{conflicting[0]} ({sorted(set(zip(first["w"], first["h"])))} as width, height)'
+                              f'{where}; give every row of an image its one original size')
+    sizes = sizes.drop_duplicates('image_id')
+    return dict(zip(sizes['image_id'], zip(sizes['w'].tolist(), sizes['h'].tolist())))

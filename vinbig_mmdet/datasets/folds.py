@@ -25,6 +25,13 @@ def read_folds(path: str, ann_file: str = 'train.csv') -> Dict[str, int]:
     bad = (fold.isna() | (fold % 1 != 0)).to_numpy()
     if bad.any():
         raise InputError(f'{path}: non-integer fold at line(s) {folds[LINE].to_numpy()[bad][:5].tolist()}')
+    dup = folds['image_id'].duplicated(keep=False).to_numpy()
+    if dup.any():
+        first = folds['image_id'].to_numpy()[dup][0]
+        lines = folds.loc[folds['image_id'] == first, LINE].tolist()
+        raise InputError(f'{path}: {len(set(folds["image_id"].to_numpy()[dup]))} image(s) listed more than once, '
+                         f'e.g. {first} at lines {lines} (an image in two folds would be trained on and validated '
+                         f'on); remake it with `{make_folds_command(ann_file, path)}`')
     return dict(zip(folds['image_id'], fold.astype(int)))
 
 

@@ -1,4 +1,5 @@
 """VinBigDataset: Kaggle's train.csv (three readers per image) + DICOMs or resized PNGs -> MMDetection data."""
+import numbers
 import os
 import os.path as osp
 import struct
@@ -14,10 +15,12 @@ from PIL import Image
 
 from ..classes import METAINFO, NO_FINDING_ID
 from ..errors import InputError, require_path
-from ..io import IMAGE_SUFFIXES, is_dicom_path, read_dicom_header
+from ..io import IMAGE_SUFFIXES, ImageReadError, is_dicom_path, read_dicom_header
 from ..io.convert import META_FILE
 from ..structures.boxes import BOX_COLUMNS
 from .annotations import (
+    KAGGLE_COLUMNS,
+    LABEL_COLUMNS,
     AnnotationError,
     RepairLog,
     clip_boxes,
@@ -32,6 +35,7 @@ from .fusion import fuse_readers, fusion_options
 
 GET_DATA = ('download the data from the Kaggle competition (or a 1024 px PNG version) as data/README.md describes '
             'and point --data-path at its folder, or generate demo data with `make demo`')
+_KAGGLE_FORMAT_HINT = f"Kaggle's train.csv format ({', '.join(KAGGLE_COLUMNS)})"
 Findings = Tuple[np.ndarray, np.ndarray, np.ndarray]  # boxes (N, 4), labels (N,), reader ids (N,)
 
 
@@ -48,6 +52,39 @@ def check_filter_cfg(kwargs: dict) -> None:
     if unknown:
         raise InputError(f'VinBigDataset: filter_cfg key(s) {unknown} not understood; it accepts '
                          f'{", ".join(FILTER_KEYS)}')
+
+
+def check_filter_types(filter_cfg: Optional[dict]) -> None:
+    """``filter_empty_gt`` must be a bool (the string 'no' is true in Python) and ``min_size`` a number >= 0."""
+    cfg = filter_cfg or {}
+    if 'filter_empty_gt' in cfg and not isinstance(cfg['filter_empty_gt'], (bool, np.bool_)):
+        raise InputError(f'VinBigDataset: filter_cfg.filter_empty_gt={cfg["filter_empty_gt"]!r} is not True or '
+                         f'False; write filter_empty_gt=True (drop "No finding" images) or False (keep them)')
+    size = cfg.get('min_size', 0)
+    if isinstance(size, bool) or not isinstance(size, numbers.Real) or not size >= 0:
+        raise InputError(f'VinBigDataset: filter_cfg.min_size={size!r} is not a number >= 0; write the smallest '
+                         f'width/height kept, in pixels, e.g. min_size=32 (0 keeps every image)')
+
+
+def check_fold(fold) -> None:
+    """A fold is an integer: '1' (a string) would match no fold of the folds file."""
+    if fold is not None and (isinstance(fold, bool) or not isinstance(fold, numbers.Integral)):
+        raise InputError(f'VinBigDataset: fold={fold!r} is a {type(fold).__name__}, not an integer; write fold='
+                         f'{fold if isinstance(fold, str) and fold.strip().lstrip("-").isdigit() else "K"} without '
+                         f'quotes (or pass --fold K)')
+
+
+def check_sizes_agree(sizes: Dict[str, Tuple[int, int]], sizes_from: str, other: Dict[str, Tuple[int, int]],
+                      other_from: str) -> None:
+    """Two sources of original sizes (train.csv's width/height and a sizes file) must agree where both speak:
+    otherwise every box of the image is scaled by the wrong factor."""
+    differ = [i for i, wh in other.items() if i in sizes and tuple(sizes[i]) != tuple(wh)]
+    if differ:
+        i = differ[0]
+        raise AnnotationError(f'{len(differ)} image(s) have another original size in {sizes_from} (width,height) '
+                              f'than in {other_from}, e.g. {i}: {tuple(sizes[i])} vs {tuple(other[i])} (width, '
+                              f'height); correct the wrong file, or drop the width,height columns of {sizes_from} '
+                              f'(or the sizes file) so that one source remains')
 
 
 def sizes_file_candidates(img_dir: str) -> List[str]:
@@ -99,16 +136,32 @@ def _file_size(path: str) -> Tuple[int, int]:
         head = f.read(24)
     if head[:8] == b'\x89PNG\r\n\x1a\n' and head[12:16] == b'IHDR':
         return struct.unpack('>II', head[16:24])
-    with Image.open(path) as img:
-        return img.size
+    try:
+        with Image.open(path) as img:
+            return img.size
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:  # UnidentifiedImageError is an OSError
+        raise ImageReadError(path, f'not a readable image ({type(exc).__name__}: {exc}); replace the file or '
+                             f'remove it (tools/check_data.py CONFIG lists every such file)') from None
 
 
 def _file_sizes(paths: List[str]) -> List[Tuple[int, int]]:
     """:func:`_file_size` of many files, in chunks over a few threads (the reads wait on storage, e.g. a
     network disk; one task per file would cost more than the reads)."""
+    def size_or_error(path):
+        try:
+            return _file_size(path)
+        except ImageReadError as exc:
+            return exc
+
     chunks = [paths[i:i + 512] for i in range(0, len(paths), 512)]
     with ThreadPoolExecutor(8) as pool:
-        return [size for chunk in pool.map(lambda c: [_file_size(p) for p in c], chunks) for size in chunk]
+        sizes = [size for chunk in pool.map(lambda c: [size_or_error(p) for p in c], chunks) for size in chunk]
+    failed = [s for s in sizes if isinstance(s, ImageReadError)]
+    if failed:  # all of them named at once, not one per run
+        more = (f' (and {len(failed) - 1} more unreadable: {", ".join(e.path for e in failed[1:6])}'
+                f'{", ..." if len(failed) > 6 else ""})' if len(failed) > 1 else '')
+        raise type(failed[0])(failed[0].path, failed[0].reason + more)
+    return sizes
 
 
 @DATASETS.register_module()
@@ -146,6 +199,8 @@ class VinBigDataset(BaseDetDataset):
                  fold: Optional[int] = None, split: str = 'train', invalid_boxes: str = 'error',
                  missing_images: str = 'error', missing_ann_file: str = 'error', **kwargs) -> None:
         check_filter_cfg(kwargs)
+        check_filter_types(kwargs.get('filter_cfg'))
+        check_fold(fold)
         fusion = fusion_options(fusion)
         if split not in ('train', 'val'):
             raise ValueError(f"split must be 'train' or 'val', got {split!r}")
@@ -169,7 +224,7 @@ class VinBigDataset(BaseDetDataset):
         log = RepairLog()
         img_dir = self.data_prefix.get('img', '') or self.data_root or '.'
         files = index_images(img_dir, self.img_suffix)
-        ann, image_ids = self._read_image_ids(files, log)
+        ann, image_ids = self._read_image_ids(files, log, img_dir)
         image_ids = self._select_fold(image_ids)
         image_ids = self._check_files(image_ids, files, img_dir, log)
         paths = {i: osp.join(img_dir, files[i]) for i in image_ids}
@@ -208,7 +263,8 @@ class VinBigDataset(BaseDetDataset):
         self.repair_log = log
         return data_list
 
-    def _read_image_ids(self, files: Dict[str, str], log: RepairLog) -> Tuple[Optional[pd.DataFrame], List[str]]:
+    def _read_image_ids(self, files: Dict[str, str], log: RepairLog,
+                        img_dir: str = '') -> Tuple[Optional[pd.DataFrame], List[str]]:
         """The annotations (None if unlabelled) and the image ids, in file order."""
         if self.ann_file and not osp.isfile(self.ann_file):
             if self.missing_ann_file == 'error':
@@ -219,6 +275,13 @@ class VinBigDataset(BaseDetDataset):
         if self.ann_file and has_boxes(self.ann_file):
             ann = read_annotations(self.ann_file, self.invalid_boxes, log)
             return ann, list(pd.unique(ann['image_id']))
+        if not self.test_mode or self.folds_file:
+            # training (or validating on a fold of it) on images without labels learns and scores nothing
+            what = 'training' if not self.test_mode else 'validation'
+            raise AnnotationError(
+                f'{self.ann_file or img_dir}: no label columns ({", ".join(LABEL_COLUMNS)}), but {what} needs '
+                f'labels: give {_KAGGLE_FORMAT_HINT}; a list of unlabelled images can only be tested '
+                f'(tools/test.py on the test loader)')
         return None, read_image_list(self.ann_file) if self.ann_file else sorted(files)
 
     def _select_fold(self, image_ids: List[str]) -> List[str]:
@@ -260,10 +323,12 @@ class VinBigDataset(BaseDetDataset):
         """Original (DICOM) width/height: from the CSV, the sizes file, or the DICOM header."""
         sizes: Dict[str, Tuple[int, int]] = {}
         if ann is not None and {'width', 'height'} <= set(ann.columns):
-            sizes.update(sizes_from_frame(ann[['image_id', 'width', 'height']], self.ann_file))
+            sizes.update(sizes_from_frame(ann[['image_id', 'width', 'height', 'line']], self.ann_file))
         sizes_file = self._sizes_file(img_dir)
         if sizes_file:
-            sizes.update({k: v for k, v in read_sizes(sizes_file).items() if k not in sizes})
+            from_file = read_sizes(sizes_file)
+            check_sizes_agree(sizes, self.ann_file, from_file, sizes_file)
+            sizes.update({k: v for k, v in from_file.items() if k not in sizes})
         todo = [i for i in image_ids if i not in sizes]
         not_dicom = [i for i in todo if not is_dicom_path(paths[i])]
         if not_dicom:
@@ -288,11 +353,23 @@ class VinBigDataset(BaseDetDataset):
     def filter_data(self) -> List[dict]:
         """MMDetection's ``filter_cfg`` (as ``CocoDataset.filter_data``): in training only, drop the images without
         boxes ("No finding") when ``filter_empty_gt``, and those smaller than ``min_size``; logged."""
-        if self.test_mode or not self.filter_cfg:
+        if self.test_mode:
+            return self.data_list
+        fold = f' fold {self.fold} {self.split}' if self.fold is not None else ''
+        if not self.data_list:
+            raise InputError(f'VinBigDataset {self.ann_file}{fold}: no training images left'
+                             f'{" after the fold selection of " + self.folds_file if self.folds_file else ""}; '
+                             f'make folds with more than one fold (tools/make_folds.py --n-splits) or choose '
+                             f'another --fold')
+        if not self.filter_cfg:
             return self.data_list
         empty_out, min_size = self.filter_cfg.get('filter_empty_gt', False), self.filter_cfg.get('min_size', 0)
         kept = [d for d in self.data_list
                 if (d['instances'] or not empty_out) and min(d['width'], d['height']) >= min_size]
+        if not kept:
+            raise InputError(f'VinBigDataset {self.ann_file}{fold}: filter_cfg={dict(self.filter_cfg)} drops '
+                             f'all {len(self.data_list)} training images ("No finding" or smaller than min_size); '
+                             f'lower min_size or set filter_empty_gt=False')
         if len(kept) < len(self.data_list):
             print_log(f'VinBigDataset: filter_cfg={self.filter_cfg} dropped {len(self.data_list) - len(kept)} '
                       f'images ("No finding" or small), {len(kept)} left', logger='current')

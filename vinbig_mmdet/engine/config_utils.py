@@ -182,6 +182,12 @@ def apply_train_shortcuts(cfg: Config, args) -> None:
     if getattr(args, 'log_step', None) is not None:
         cfg.default_hooks.logger.interval = args.log_step
     n_epochs = getattr(args, 'n_epochs', None)
+    for option, value, least in (('--n-epochs', n_epochs, 1), ('--batch-size', getattr(args, 'batch_size', None), 1),
+                                 ('--n-workers', getattr(args, 'n_workers', None), 0),
+                                 ('--step-size', getattr(args, 'step_size', None), 1),
+                                 ('--log-step', getattr(args, 'log_step', None), 1)):
+        if value is not None and value < least:
+            raise InputError(f'{option} {value}: must be at least {least}')
     if n_epochs is not None:
         cfg.train_cfg.max_epochs = n_epochs
     step, gamma = getattr(args, 'step_size', None), getattr(args, 'gamma', None)
@@ -227,6 +233,8 @@ def set_eval_plot_dir(cfg: Config, path: str) -> None:
 
 def set_two_class_filter(cfg: Config, probs: str, low: float = FILTER_LOW, high: float = FILTER_HIGH) -> None:
     """Apply the image-level 2-class filter (probabilities CSV) in the test evaluator's VinBigMetric."""
+    from ..evaluation.submission import check_filter_thresholds
+    check_filter_thresholds(low, high)
     for metric in _vinbig_metrics(cfg):
         metric.two_class_filter = dict(probs=probs, low=low, high=high)
 

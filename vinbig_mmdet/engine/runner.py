@@ -2,11 +2,12 @@
 checkpoints checked against the model before they are loaded, and CPU-only distributed runs. Its hooks (the
 checkpoint hook that deletes only after a save, the non-finite loss guard, the train/val overlap check) are in
 :mod:`vinbig_mmdet.engine.hooks`."""
+import contextlib
 import itertools
 import os
 import os.path as osp
 
-from mmengine.dist import is_main_process
+from mmengine.dist import broadcast_object_list, is_main_process
 from mmengine.registry import RUNNERS  # the root registry: tools build runners by runner_type without a scope
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import find_latest_checkpoint
@@ -22,6 +23,7 @@ from .checkpoint import (
 )
 from .distributed import init_cpu_process_group
 from .hooks import with_overlap_check
+from .work_dir_lock import WorkDirLockedError, remove_stale_temporaries, work_dir_lock
 
 _VISUALIZER_NUMBERS = itertools.count(1)
 
@@ -68,6 +70,24 @@ class VinBigRunner(Runner):
                 f'{osp.join(out_dir, filename)}: writing the checkpoint failed ({exc.strerror or exc}); the partial '
                 f'file was removed and the earlier checkpoints are intact. Free space in {out_dir}, then continue '
                 f'with --resume') from exc
+
+    def train(self):
+        # One training per work dir (lock held by the main process for the whole run, the others told to stop
+        # with it when it is refused); then the temporaries of an earlier, killed checkpoint write are removed.
+        with contextlib.ExitStack() as stack:
+            refusal = None
+            if is_main_process():
+                try:
+                    stack.enter_context(work_dir_lock(self.work_dir, self.logger.info))
+                except WorkDirLockedError as exc:
+                    refusal = str(exc)
+            shared = [refusal]
+            broadcast_object_list(shared)
+            if shared[0] is not None:
+                raise WorkDirLockedError(shared[0])
+            if is_main_process():
+                remove_stale_temporaries(self.work_dir, self.logger.info)
+            return super().train()
 
     def test(self):
         self._checkpoint_use = 'test'

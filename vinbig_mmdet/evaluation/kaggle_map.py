@@ -17,6 +17,7 @@ from typing import Dict, List, Mapping, Tuple
 import numpy as np
 
 from ..classes import COMPETITION_IOU_THR, DRAW_SCORE_THR, NO_FINDING_ID
+from ..errors import InputError
 from ..structures.boxes import box_iou, box_iou_pairs, empty_detections, greedy_match
 
 #: The box that stands for "No finding" in ground truth and submissions.
@@ -88,6 +89,18 @@ def precision_recall(tp: np.ndarray, n_gt: int) -> Tuple[np.ndarray, np.ndarray]
     return precision, recall
 
 
+def check_iou_thr(iou_thr, option: str = '--iou-thr') -> float:
+    """An IoU threshold is a number in (0, 1]: 2 or nan would score every detection as a miss (mAP 0)."""
+    try:
+        value = float(iou_thr)
+    except (TypeError, ValueError):
+        value = float('nan')
+    if not 0 < value <= 1:  # also false for nan
+        raise InputError(f'{option} {iou_thr!r}: an IoU threshold is a number in (0, 1] (the competition scores at '
+                         f'{COMPETITION_IOU_THR}); give one in that range')
+    return value
+
+
 def kaggle_map(predictions: Predictions, ground_truth: GroundTruth, iou_thr: float = COMPETITION_IOU_THR,
                num_classes: int = NO_FINDING_ID + 1) -> Dict[str, object]:
     """Score predictions (original pixels, class 14 included) against ground truth.
@@ -97,6 +110,7 @@ def kaggle_map(predictions: Predictions, ground_truth: GroundTruth, iou_thr: flo
     ``{'mAP': float, 'AP': {class_id: AP or nan}, 'n_gt': {class_id: int}, 'pr': {class_id: (precision, recall)},
     'iou_thr': iou_thr}`` (the overlap it was scored at travels with it, to the plots' titles).
     """
+    iou_thr = check_iou_thr(iou_thr, 'iou_thr (--iou-thr)')
     gt = add_no_finding_gt(ground_truth)
     index = {img_id: k for k, img_id in enumerate(gt)}
     scored = [img_id for img_id in predictions if img_id in index]  # VOC ties: the predictions' order

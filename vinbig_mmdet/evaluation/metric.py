@@ -7,7 +7,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from ..classes import ALL_CLASSES, COMPETITION_IOU_THR, FILTER_HIGH, FILTER_LOW
-from .kaggle_map import confusion_summary, kaggle_map
+from .kaggle_map import check_iou_thr, confusion_summary, kaggle_map
 from .plots import save_evaluation
 from .submission import (
     filter_submission,
@@ -63,7 +63,7 @@ class VinBigMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        self.iou_thr, self.score_thr, self.max_per_img = iou_thr, score_thr, max_per_img
+        self.iou_thr, self.score_thr, self.max_per_img = check_iou_thr(iou_thr, 'iou_thr'), score_thr, max_per_img
         self.no_finding, self.submission_file = no_finding, submission_file
         self.two_class_filter = two_class_filter
         self.plot_dir = plot_dir

@@ -172,6 +172,22 @@ def read_abnormal_probabilities(path: str) -> Dict[str, float]:
     return dict(zip(df['image_id'], p.astype(float)))
 
 
+def check_filter_thresholds(low, high, options: Tuple[str, str] = ('--filter-low', '--filter-high')) -> None:
+    """0 <= low <= high <= 1: an inverted pair would call every image both normal and abnormal, deleting every
+    detection."""
+    values = []
+    for value, option in zip((low, high), options):
+        try:
+            values.append(float(value))
+        except (TypeError, ValueError):
+            values.append(float('nan'))
+        if not 0 <= values[-1] <= 1:
+            raise InputError(f'{option} {value!r}: a probability threshold is a number in [0, 1]')
+    if values[0] > values[1]:
+        raise InputError(f'{options[0]} {low!r} is above {options[1]} {high!r}: below low an image is called '
+                         f'normal, above high abnormal; give low <= high (defaults {FILTER_LOW} and {FILTER_HIGH})')
+
+
 def two_class_filter(det: Detections, p_abnormal: float, low: float = FILTER_LOW,
                      high: float = FILTER_HIGH) -> Detections:
     """The image-level filter top teams used: an image classifier's probability of abnormality decides.
@@ -195,6 +211,7 @@ def two_class_filter(det: Detections, p_abnormal: float, low: float = FILTER_LOW
 def filter_submission(rows: Dict[str, Detections], probabilities: Dict[str, float], low: float = FILTER_LOW,
                       high: float = FILTER_HIGH, where: str = '') -> Dict[str, Detections]:
     """Apply :func:`two_class_filter` to every image; every image needs a probability."""
+    check_filter_thresholds(low, high)
     missing = [i for i in rows if i not in probabilities]
     if missing:
         raise SubmissionError(f'{where}: no abnormality probability for {len(missing)} image(s), e.g. '

@@ -11,6 +11,7 @@ that dies records its file as failed and the run goes on (:mod:`vinbig_mmdet.io.
 import json
 import os
 import os.path as osp
+import struct
 import time
 from contextlib import closing
 from typing import Dict, List, Optional, Tuple
@@ -80,12 +81,30 @@ def _recover_row(src: str, png: str, params: Dict[str, object]) -> Optional[Dict
     header = read_dicom_header(src)
     (pw, ph), bits = _png_params(png)
     if (pw, ph) != target_size(header['columns'], header['rows'], params['size'], params['keep_aspect']) or \
-            bits != params['bit_depth']:
+            bits != params['bit_depth'] or not png_complete(png, pw, ph):
         return None
     return dict(image_id=osp.splitext(osp.basename(src))[0], width=header['columns'], height=header['rows'],
                 png_width=pw, png_height=ph, photometric_interpretation=header['photometric_interpretation'],
                 transfer_syntax=header['transfer_syntax'], rows=header['rows'], columns=header['columns'],
                 bits_stored=header['bits_stored'])
+
+
+_PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+_PNG_END = b'\x00\x00\x00\x00IEND\xaeB`\x82'  # the IEND chunk every complete PNG ends with
+
+
+def png_complete(png: str, width: int, height: int) -> bool:
+    """True if ``png`` starts as a PNG of ``width`` x ``height`` and ends with its IEND chunk (36 bytes read): a
+    file truncated by a copy or a full disk is not taken as done."""
+    try:
+        with open(png, 'rb') as f:
+            head = f.read(24)
+            f.seek(-len(_PNG_END), os.SEEK_END)
+            tail = f.read()
+    except OSError:
+        return False
+    return (head[:8] == _PNG_SIGNATURE and head[12:16] == b'IHDR' and tail == _PNG_END
+            and struct.unpack('>II', head[16:24]) == (int(width), int(height)))
 
 
 def _convert_task(args) -> Dict[str, object]:
@@ -160,6 +179,9 @@ def convert_folder(src_dir: str, out_dir: str, size: int = 1024, keep_aspect: bo
                    overwrite: bool = False) -> Dict[str, object]:
     """Convert every DICOM of ``src_dir``; see the module docstring. Returns a summary dict."""
     start = time.time()
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise InputError(f'--size {size}: the PNG side in pixels must be a whole number of at least 1 (the '
+                         f'popular version uses 1024)')
     sources = list_dicoms(src_dir)
     params = dict(size=size, keep_aspect=keep_aspect, bit_depth=bit_depth)
     _prepare_folder(out_dir, sources, params, overwrite)
@@ -168,7 +190,7 @@ def convert_folder(src_dir: str, out_dir: str, size: int = 1024, keep_aspect: bo
     if osp.isfile(meta_path):
         meta = read_csv(meta_path, META_COLUMNS, dtype={'image_id': str}, allow_empty=True)
         rows = {r['image_id']: r for r in meta[META_COLUMNS].to_dict('records')}
-    todo, recovered = [], 0
+    todo, recovered, damaged = [], 0, []
     for src in sources:
         image_id = osp.splitext(osp.basename(src))[0]
         png = osp.join(out_dir, image_id + '.png')
@@ -181,6 +203,10 @@ def convert_folder(src_dir: str, out_dir: str, size: int = 1024, keep_aspect: bo
                 rows[image_id] = row
                 recovered += 1
                 continue
+        if osp.isfile(png) and image_id in rows and not png_complete(png, rows[image_id]['png_width'],
+                                                                     rows[image_id]['png_height']):
+            damaged.append(image_id)  # listed as done, but truncated or of another size: convert it again
+            del rows[image_id]
         if not (osp.isfile(png) and image_id in rows):
             todo.append(src)
     skipped = len(sources) - len(todo)
@@ -215,5 +241,6 @@ def convert_folder(src_dir: str, out_dir: str, size: int = 1024, keep_aspect: bo
     elif osp.isfile(failures_path):
         os.remove(failures_path)  # an earlier run's failures are fixed now
     return dict(total=len(sources), converted=len(todo) - len(failures), skipped=skipped, recovered=recovered,
+                damaged=len(damaged), damaged_examples=damaged[:5],
                 failed=len(failures), seconds=time.time() - start, meta=meta_path,
                 failures=failures_path if failures else None)

@@ -32,6 +32,10 @@ def read_csv_bytes(path: str) -> bytes:
         raise InputError(f'{path}: the file is UTF-16 text, not UTF-8; {fix.format(enc="UTF-16")}')
     if data.startswith(_UTF8_BOM):
         data = data[len(_UTF8_BOM):]
+    if b'\r' in data and b'\n' not in data:  # old Mac line endings (Excel for Mac 2011): CR alone ends a line
+        data = data.replace(b'\r', b'\n')
+        from mmengine.logging import print_log
+        print_log(f'{path}: old Mac line endings (CR only) read as line breaks', logger='current')
     try:
         data.decode('utf-8')
     except UnicodeDecodeError as exc:
