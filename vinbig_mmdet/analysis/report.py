@@ -96,6 +96,16 @@ def draw_case(path: str, gt, det, score_thr: float = DRAW_SCORE_THR, max_side: i
     return draw_detections(read_image(path), detection_dicts(*det, score_thr), max_side, truth)
 
 
+def pick_example(ground_truth: Dict, predictions: Dict, score_thr: float = DRAW_SCORE_THR) -> str:
+    """The image that shows a model best: among the predicted images with findings, the highest F1
+    (:func:`image_quality`), then the most ground-truth boxes, then the image id (a fixed choice)."""
+    with_findings = [k for k, (boxes, _) in ground_truth.items() if len(boxes) and k in predictions]
+    if not with_findings:
+        raise ValueError('no predicted image has a finding in the ground truth')
+    return min(with_findings, key=lambda k: (-image_quality(ground_truth[k], predictions[k], score_thr),
+                                             -len(ground_truth[k][0]), k))
+
+
 def _table(rows: List[List[str]], header: List[str]) -> str:
     head = ''.join(f'<th>{html.escape(h)}</th>' for h in header)
     body = ''.join('<tr>' + ''.join(f'<td>{html.escape(str(c))}</td>' for c in row) + '</tr>' for row in rows)
