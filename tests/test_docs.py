@@ -5,6 +5,7 @@ Makefile has. A .sh script is checked against the python tool it forwards to. Th
 themselves (their argparse, stopped before it parses), never copied here. Every page's code fences close, its
 relative links and images resolve inside the repository, it names no file outside the repository, and every figure
 the README quotes is one that docs/benchmarks.md reports."""
+import functools
 import json
 import re
 import subprocess
@@ -330,14 +331,15 @@ def test_the_first_screen_labels_demo_figures_as_generated_data():
 
 
 # ---- Checkpoints the docs name exist after the run they follow ----------------------------------------------------
-def kept_epochs(config: str) -> set:
+@functools.lru_cache(maxsize=None)
+def kept_epochs(config: str) -> frozenset:
     """The epoch_N.pth a finished run of ``config`` still has (the checkpoint hook keeps the last max_keep_ckpts)."""
     from mmengine.config import Config
     cfg = Config.fromfile(ROOT / config)
     hook, last = cfg.default_hooks.checkpoint, cfg.train_cfg.max_epochs
     saved = [e for e in range(1, last + 1) if e % hook.get('interval', 1) == 0 or e == last]
     keep = hook.get('max_keep_ckpts', -1)
-    return set(saved if keep is None or keep < 0 else saved[-keep:])
+    return frozenset(saved if keep is None or keep < 0 else saved[-keep:])
 
 
 def vanished_checkpoints(docs=DOCS) -> List[str]:
