@@ -22,7 +22,7 @@ def parse_args():
                         'predictions match its ground truth best, F1 at IoU 0.4)')
     parser.add_argument('--score-thr', type=float, default=DRAW_SCORE_THR,
                         help='score from which predictions are drawn (default %(default)s)')
-    parser.add_argument('--max-side', type=int, default=640, help='longest side of the picture in pixels')
+    parser.add_argument('--max-side', type=int, default=512, help='longest side of the picture in pixels')
     parser.add_argument('--out', required=True, help='output PNG')
     return parser.parse_args()
 

@@ -3,7 +3,7 @@ and its ground truth, in-process, on the session's demo data; a perfect submissi
 import cv2
 import pandas as pd
 
-from tests.helpers import call_tool, refused
+from tests.helpers import ROOT, call_tool, refused
 
 
 def perfect_submission(demo_root, path):
@@ -35,3 +35,10 @@ def test_an_image_outside_the_submission_is_refused(demo_root, tmp_path):
     proc = call_tool('tools/draw_submission.py', sub, demo_root / 'test_annotations.csv', '--images',
                      demo_root / 'test', '--image-id', 'nope', '--out', tmp_path / 'x.png', check=False)
     refused(proc, '--image-id nope')
+
+
+def test_the_readme_picture_is_a_small_png():
+    picture = ROOT / 'docs' / 'images' / 'demo.png'
+    assert picture.stat().st_size < 200_000
+    img = cv2.imread(str(picture))
+    assert img is not None and max(img.shape[:2]) <= 640

@@ -101,7 +101,8 @@ def draw_detections(gray: np.ndarray, detections: List[dict], max_side: int = 12
         visualizer.draw_bboxes(boxes, edge_colors=(255, 255, 255), line_widths=1)
         texts = [f'GT {g["class_name"]}' for g in truth]
         visualizer.draw_texts(texts, place_labels(texts, boxes[:, [0, 3]], font, small.shape[1::-1], taken),
-                              font_sizes=font, colors=(255, 255, 255))
+                              font_sizes=font, colors=(255, 255, 255),  # on dark, readable over bright findings
+                              bboxes=dict(facecolor='black', alpha=0.6, pad=0.5, edgecolor='none'))
     found = [d for d in detections if d['class_id'] != NO_FINDING_ID]
     if found:
         boxes = np.array([d['box'] for d in found], np.float64).reshape(-1, 4) * factors
