@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / 'tools'
 TINY = str(ROOT / 'tests' / 'tools' / 'tiny_r18.py')
 DOCS = [ROOT / 'README.md', ROOT / 'data' / 'README.md', *sorted((ROOT / 'docs').glob('*.md'))]
+MARKDOWN = [*DOCS, *sorted((ROOT / 'docs').glob('*/**/*.md'))]  # every page a reader can open
 COLUMNS = ['image_id', 'class_name', 'class_id', 'rad_id', 'x_min', 'y_min', 'x_max', 'y_max']
 
 
@@ -161,23 +162,37 @@ class DocCommand(NamedTuple):
         return f'{self.doc.relative_to(ROOT)}:{self.line}'
 
 
-def command_texts(doc: Path):
-    """(line number, text) of every command-looking line in a fenced code block or inline code span."""
-    in_fence, pending = False, None
-    for number, line in enumerate(doc.read_text().splitlines(), 1):
-        if line.lstrip().startswith('```'):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            start, text = (pending or (number, ''))
-            text += line.rstrip()
-            if text.endswith('\\'):  # continued on the next line
-                pending = start, text[:-1] + ' '
-                continue
+def markdown_tokens(text: str) -> list:
+    """The token stream a CommonMark renderer (with GitHub's tables) builds from ``text``: what GitHub shows, not
+    what a line-by-line reading guesses (a fence closed on a line with text, for one, does not close)."""
+    from markdown_it import MarkdownIt
+    return MarkdownIt('commonmark').enable('table').parse(text)
+
+
+def command_texts(doc: Path, text: Optional[str] = None):
+    """(line number, text) of every line of a fenced code block (continued lines joined) and every inline code
+    span, as the renderer finds them."""
+    line = 0  # the line of the nearest block seen: a table cell's inline token has no map of its own
+    for token in markdown_tokens(doc.read_text() if text is None else text):
+        line = token.map[0] if token.map else line
+        if token.type == 'fence' and token.map:
             pending = None
-            yield start, text
-        else:
-            yield from ((number, span) for span in re.findall(r'`([^`\n]+)`', line))
+            for offset, row in enumerate(token.content.splitlines()):
+                start, joined = pending or (token.map[0] + 2 + offset, '')
+                joined += row.rstrip()
+                if joined.endswith('\\'):  # continued on the next line
+                    pending = start, joined[:-1] + ' '
+                    continue
+                pending = None
+                yield start, joined
+        elif token.type == 'inline':
+            at = 0
+            for child in token.children or []:
+                if child.type != 'code_inline':
+                    continue
+                found = token.content.find(child.content, at)
+                at = max(found, at)
+                yield line + 1 + token.content.count('\n', 0, at), child.content
 
 
 def parse_command(doc: Path, line: int, text: str) -> Optional[DocCommand]:

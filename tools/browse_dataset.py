@@ -29,13 +29,13 @@ def main():
     cfg = config_from_args(args)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     from mmdet.registry import DATASETS
-    from tqdm import tqdm
 
+    from vinbig_mmdet.progress import progress_bar
     from vinbig_mmdet.visualization import draw_sample
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     indices = [i for i in range(len(dataset)) if args.all or dataset.get_data_info(i)['instances']][:args.n]
     os.makedirs(args.out_dir, exist_ok=True)
-    for i in tqdm(indices, desc='browse', unit='img'):
+    for i in progress_bar(indices, desc='browse', unit='img'):
         info = dataset.get_data_info(i)
         sample = dataset[i]
         img = sample['inputs'].permute(1, 2, 0).numpy().astype(np.uint8)

@@ -33,26 +33,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def config_rows(cfg):
-    train_ds = cfg.train_dataloader.dataset
-    resize = next((t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'Resize'), {})
-    opt = cfg.optim_wrapper.optimizer
-    steps = [s for s in cfg.get('param_scheduler', []) if s.get('type') == 'MultiStepLR']
-    return [['model', f'{cfg.model.type}, {cfg.model.backbone.type}-{cfg.model.backbone.get("depth", "")} '
-                      f'+ {cfg.model.neck.type}'],
-            ['classes', str(cfg.model.roi_head.bbox_head.num_classes)],
-            ['input size', str(resize.get('scale'))],
-            ['optimizer', f'{opt.type} lr {opt.lr}, momentum {opt.get("momentum")}, '
-                          f'weight decay {opt.get("weight_decay")}'],
-            ['schedule', f'{cfg.train_cfg.max_epochs} epochs' + (
-                f', x{steps[0].gamma} at epochs {steps[0].milestones}' if steps else '')],
-            ['batch per GPU', str(cfg.train_dataloader.batch_size)],
-            ['data', f'{train_ds.data_root} (fold {train_ds.get("fold")} held out)'],
-            ['radiologist fusion', str(train_ds.get('fusion', cfg.get('fusion')))],
-            ['"No finding" images in training',
-             'left out' if (train_ds.get('filter_cfg') or {}).get('filter_empty_gt') else 'kept']]
-
-
 def main():
     args = parse_args()
     from mmengine.registry import init_default_scope
@@ -69,7 +49,7 @@ def main():
     from mmdet.registry import DATASETS
 
     from vinbig_mmdet.analysis.curves import plot_curves, read_scalars
-    from vinbig_mmdet.analysis.report import build_report
+    from vinbig_mmdet.analysis.report import build_report, config_summary
     from vinbig_mmdet.evaluation import read_submission
     from vinbig_mmdet.evaluation.submission import to_original_pixels
 
@@ -99,7 +79,7 @@ def main():
             curves = plot_curves(args.run_dir, osp.join(tmp, 'curves.png'))
         except FileNotFoundError:
             curves = None
-        page = build_report(f'VinBigData run: {osp.basename(osp.normpath(args.run_dir))}', config_rows(cfg),
+        page = build_report(f'VinBigData run: {osp.basename(osp.normpath(args.run_dir))}', config_summary(cfg),
                             curves, val[-1] if val else None, predictions, truth, paths,
                             score_thr=args.score_thr)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)

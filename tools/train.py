@@ -63,7 +63,7 @@ def main(args):
     cfg = config_from_args(args)
     if args.meta_file:
         set_meta_file(cfg, args.meta_file, ['train_dataloader', 'val_dataloader'])
-    apply_train_shortcuts(cfg, args)
+    notes = apply_train_shortcuts(cfg, args)
     add_vis_backend(cfg, 'tensorboard' if args.tensorboard else args.vis_backend)
 
     if args.amp:
@@ -86,6 +86,8 @@ def main(args):
     start = time.time()
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.logger.info(f'device: {device}')
+    for note in notes:
+        runner.logger.info(note)
     runner.train()
     if is_main_process():
         print(train_summary(runner, time.time() - start), flush=True)

@@ -24,6 +24,46 @@ td:first-child,th:first-child{text-align:left}.grid{display:flex;flex-wrap:wrap;
 img.wide{max-width:100%}.note{color:#666;font-size:12px}"""
 
 
+def model_classes(model) -> str:
+    """What the model predicts, read wherever its kind keeps it: a two-stage detector's RoI head (Cascade R-CNN: a
+    list of heads, one per stage), a one-stage detector's bbox_head (TOOD), or an image classifier (no box head)."""
+    heads = []
+    if model.get('roi_head'):
+        box_head = model.roi_head.get('bbox_head')
+        heads = box_head if isinstance(box_head, (list, tuple)) else [box_head]
+    elif model.get('bbox_head'):
+        heads = [model.bbox_head]
+    counts = sorted({h.get('num_classes') for h in heads if h is not None and h.get('num_classes') is not None})
+    if counts:
+        return ', '.join(map(str, counts)) + (f' (each of {len(heads)} stages)' if len(heads) > 1 else '')
+    return 'image-level: finding / "No finding"' if model.get('type') == 'AbnormalityClassifier' else 'unknown'
+
+
+def config_summary(cfg) -> List[List[str]]:
+    """The report's config table (label, value) for any shipped config: detectors of every kind and the classifier.
+    Every key is optional, so a config without one shows "-" rather than stopping the report."""
+    model, train_ds = cfg.model, cfg.train_dataloader.dataset
+    resize = next((t for t in train_ds.get('pipeline', []) if t.get('type') == 'Resize'), {})
+    opt = cfg.optim_wrapper.optimizer
+    steps = [s for s in cfg.get('param_scheduler', None) or [] if s.get('type') == 'MultiStepLR']
+    backbone = model.get('backbone') or {}
+    parts = [model.get('type'), f'{backbone.get("type", "-")}-{backbone.get("depth", "")}'.rstrip('-')]
+    neck = model.get('neck')
+    arch = ', '.join(p for p in parts if p) + (f' + {neck.get("type")}' if neck else '')
+    return [['model', arch],
+            ['classes', model_classes(model)],
+            ['input size', str(resize.get('scale', '-'))],
+            ['optimizer', f'{opt.type} lr {opt.lr}, momentum {opt.get("momentum")}, '
+                          f'weight decay {opt.get("weight_decay")}'],
+            ['schedule', f'{cfg.train_cfg.max_epochs} epochs' + (
+                f', x{steps[0].gamma} at epochs {steps[0].milestones}' if steps else '')],
+            ['batch per GPU', str(cfg.train_dataloader.batch_size)],
+            ['data', f'{train_ds.get("data_root", cfg.get("data_root"))} (fold {train_ds.get("fold")} held out)'],
+            ['radiologist fusion', str(train_ds.get('fusion', cfg.get('fusion')))],
+            ['"No finding" images in training',
+             'left out' if (train_ds.get('filter_cfg') or {}).get('filter_empty_gt') else 'kept']]
+
+
 def png_data_uri(img: np.ndarray) -> str:
     ok, buf = cv2.imencode('.png', img)
     if not ok:
@@ -54,6 +94,16 @@ def draw_case(path: str, gt, det, score_thr: float = DRAW_SCORE_THR, max_side: i
     """Ground truth thin and white, predictions >= score_thr in their class colour (the drawing of infer.py)."""
     truth = [d for d in detection_dicts(gt[0], np.ones(len(gt[1])), gt[1], 0.0) if d['class_id'] != NO_FINDING_ID]
     return draw_detections(read_image(path), detection_dicts(*det, score_thr), max_side, truth)
+
+
+def pick_example(ground_truth: Dict, predictions: Dict, score_thr: float = DRAW_SCORE_THR) -> str:
+    """The image that shows a model best: among the predicted images with findings, the highest F1
+    (:func:`image_quality`), then the most ground-truth boxes, then the image id (a fixed choice)."""
+    with_findings = [k for k, (boxes, _) in ground_truth.items() if len(boxes) and k in predictions]
+    if not with_findings:
+        raise ValueError('no predicted image has a finding in the ground truth')
+    return min(with_findings, key=lambda k: (-image_quality(ground_truth[k], predictions[k], score_thr),
+                                             -len(ground_truth[k][0]), k))
 
 
 def _table(rows: List[List[str]], header: List[str]) -> str:

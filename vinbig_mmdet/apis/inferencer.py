@@ -40,8 +40,8 @@ class VinBigInferencer:
         sizes = original_sizes(files, meta_file)
         results: Dict[str, List] = dict(predictions=[], visualization=[], failed=[])
         if self.show_progress:
-            from tqdm import tqdm
-            files = tqdm(files, desc='infer', unit='img')
+            from ..progress import progress_bar
+            files = progress_bar(files, desc='infer', unit='img')
         for path in files:
             image_id = osp.splitext(osp.basename(path))[0]
             try:

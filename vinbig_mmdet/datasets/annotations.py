@@ -1,6 +1,6 @@
 """Reading and checking Kaggle's ``train.csv``: every bad row is an error that names it, or a counted repair.
 
-Rules (also in the README's "Bad input" table):
+Rules (also in the "what happens" table of docs/data.md):
 
 =============================================  ===========================================================
 problem                                        what happens

@@ -392,10 +392,10 @@ def make_demo_dataset(out: str, n_train: int = DEFAULT_N_TRAIN, n_test: int = DE
     for split in ('train', 'test'):
         (out_path / split).mkdir(parents=True, exist_ok=True)
     plan = plan_dataset(n_train, n_test, seed, **plan_kwargs)
-    from tqdm import tqdm
+    from ..progress import progress_bar
     with ProcessPoolExecutor(workers or os.cpu_count() or 1) as pool:
         futures = [pool.submit(_write, item, str(out_path)) for item in plan]
-        for future in tqdm(futures, desc='demo DICOMs', unit='img', disable=not progress):
+        for future in progress_bar(futures, desc='demo DICOMs', unit='img', disable=not progress):
             future.result()
     test = [i for i in plan if i.split == 'test']
     reader_annotations(plan, seed).to_csv(out_path / 'train.csv', index=False)

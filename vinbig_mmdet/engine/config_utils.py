@@ -162,9 +162,18 @@ def check_device(device: Optional[str], launcher: str = 'none') -> str:
     return f'{device} ({torch.cuda.get_device_name(0)})'
 
 
-def apply_train_shortcuts(cfg: Config, args) -> None:
+def scale_milestones(milestones: Sequence[int], old_epochs: int, new_epochs: int) -> List[int]:
+    """The LR steps of a schedule of ``old_epochs`` at the same fractions of ``new_epochs`` (24e [16, 22] -> 12e
+    [8, 11]); a step that would fall at or after the end is dropped, since it would never take effect."""
+    scaled = [max(1, round(m * new_epochs / old_epochs)) for m in milestones]
+    return sorted({m for m in scaled if m < new_epochs})
+
+
+def apply_train_shortcuts(cfg: Config, args) -> List[str]:
     """Flags of the original VinBig training script, mapped onto the MMEngine config (--data-path and --device:
-    see :func:`apply_data_options`, :func:`check_device`)."""
+    see :func:`apply_data_options`, :func:`check_device`). Returns what it changed beyond the flag's own key, for
+    the run's log (the LR steps moved with --n-epochs)."""
+    notes: List[str] = []
     if getattr(args, 'save_path', None) and getattr(args, 'work_dir', None) is None:  # --work-dir wins
         cfg.work_dir = args.save_path
     optimizer = cfg.optim_wrapper.optimizer
@@ -181,7 +190,7 @@ def apply_train_shortcuts(cfg: Config, args) -> None:
                 cfg[key].persistent_workers = args.n_workers > 0
     if getattr(args, 'log_step', None) is not None:
         cfg.default_hooks.logger.interval = args.log_step
-    n_epochs = getattr(args, 'n_epochs', None)
+    n_epochs, old_epochs = getattr(args, 'n_epochs', None), cfg.train_cfg.get('max_epochs')
     for option, value, least in (('--n-epochs', n_epochs, 1), ('--batch-size', getattr(args, 'batch_size', None), 1),
                                  ('--n-workers', getattr(args, 'n_workers', None), 0),
                                  ('--step-size', getattr(args, 'step_size', None), 1),
@@ -198,8 +207,16 @@ def apply_train_shortcuts(cfg: Config, args) -> None:
             scheduler.end = n_epochs
         if step is not None:
             scheduler.milestones = list(range(step, cfg.train_cfg.max_epochs, step))
+        elif n_epochs is not None and old_epochs and n_epochs != old_epochs:
+            # moving only the end would leave the steps where they were: a 24e schedule cut to 12 never decays
+            before = list(scheduler.milestones)
+            scheduler.milestones = scale_milestones(before, old_epochs, n_epochs)
+            notes.append(f'--n-epochs {n_epochs}: the config trains {old_epochs} epochs with the LR x{scheduler.gamma} '
+                         f'at epochs {before}; scaled to epochs {scheduler.milestones} (--step-size N sets them '
+                         f'every N epochs instead)')
         if gamma is not None:
             scheduler.gamma = gamma
+    return notes
 
 
 def use_val_split_for_test(cfg: Config) -> None:

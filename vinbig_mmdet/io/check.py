@@ -24,8 +24,8 @@ def check_images(paths: Sequence[str], workers: Optional[int] = None,
     failures = []
     bar = None
     if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=len(paths), desc='decode', unit='img')
+        from ..progress import progress_bar
+        bar = progress_bar(total=len(paths), desc='decode', unit='img')
     with closing(map_files(decode_problem, paths, workers or os.cpu_count() or 1)) as outcomes:
         for path, problem, error in outcomes:
             if problem or error:

@@ -218,8 +218,8 @@ def convert_folder(src_dir: str, out_dir: str, size: int = 1024, keep_aspect: bo
     failures: List[Dict[str, str]] = []
     bar = None
     if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=len(todo), desc='DICOM -> PNG', unit='img')
+        from ..progress import progress_bar
+        bar = progress_bar(total=len(todo), desc='DICOM -> PNG', unit='img')
     tasks = [(src, out_dir, size, keep_aspect, bit_depth) for src in todo]
     with closing(map_files(_convert_task, tasks, workers or os.cpu_count() or 1)) as outcomes:
         for done, (task, row, reason) in enumerate(outcomes, 1):

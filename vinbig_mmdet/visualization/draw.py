@@ -28,10 +28,51 @@ def _visualizer(image_rgb: np.ndarray) -> DetLocalVisualizer:
     return visualizer
 
 
+# A label's extent in pixels for a font size in points (the visualizer's figure is at 100 dpi): a generous average
+# glyph width and the line height with the label's padding, so that estimated boxes that do not touch never overlap.
+_PT = 100 / 72
+_GLYPH, _LINE, _PAD = 0.62, 1.25, 0.7
+
+
+def label_extent(text: str, font_size: float) -> Tuple[float, float]:
+    """(width, height) in pixels of a drawn label, padding included."""
+    return ((_GLYPH * len(text) + 2 * _PAD) * font_size * _PT, (_LINE + 2 * _PAD) * font_size * _PT)
+
+
+def _overlaps(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+
+
+def place_labels(texts: Sequence[str], corners: np.ndarray, font_size: float, image_size: Size,
+                 taken: Optional[List[np.ndarray]] = None) -> np.ndarray:
+    """Top-left positions for ``texts`` wanted at ``corners`` such that no two labels overlap: boxes sharing a
+    corner (ILD and Other lesion drawn from the same point) would otherwise write one label over the other. Each
+    label keeps its place if free, else moves down or up by whole label heights, the nearest free place first,
+    inside the image. ``taken``: rectangles (x0, y0, x1, y1) already used, extended with the new ones."""
+    taken = [] if taken is None else taken
+    width, height = image_size
+    out = np.asarray(corners, np.float64).reshape(-1, 2).copy()
+    for i, text in enumerate(texts):
+        w, h = label_extent(text, font_size)
+        x, y0 = float(np.clip(out[i, 0], 0, max(0.0, width - w))), float(np.clip(out[i, 1], 0, max(0.0, height - h)))
+        rect = np.array([x, y0, x + w, y0 + h])
+        for step in [0] + [s for k in range(1, 60) for s in (k, -k)]:
+            y = y0 + step * h
+            candidate = np.array([x, y, x + w, y + h])
+            if (step == 0 or 0 <= y <= height - h) and not any(_overlaps(candidate, t) for t in taken):
+                rect = candidate
+                break
+        taken.append(rect)
+        out[i] = rect[:2]
+    return out
+
+
 def _labels(visualizer: DetLocalVisualizer, texts: Sequence[str], corners: np.ndarray, colours: list,
-            font_size: int) -> None:
+            font_size: int, taken: Optional[List[np.ndarray]] = None) -> None:
     if len(texts):
-        visualizer.draw_texts(list(texts), corners, font_sizes=font_size, colors='black',
+        image_size = (visualizer.width, visualizer.height)
+        visualizer.draw_texts(list(texts), place_labels(texts, corners, font_size, image_size, taken),
+                              font_sizes=font_size, colors='black',
                               bboxes=[dict(facecolor=[c / 255 for c in colour], alpha=0.8, pad=0.7,
                                            edgecolor='none') for colour in colours])
 
@@ -54,17 +95,21 @@ def draw_detections(gray: np.ndarray, detections: List[dict], max_side: int = 12
     width = max(2, int(round(max(small.shape[:2]) / 400)))
     font = max(8, int(round(max(small.shape[:2]) / 90)))
     truth = [g for g in ground_truth or [] if g['class_id'] != NO_FINDING_ID]
+    taken: List[np.ndarray] = []  # every label's rectangle, ground truth and predictions alike
     if truth:
         boxes = np.array([g['box'] for g in truth], np.float64).reshape(-1, 4) * factors
         visualizer.draw_bboxes(boxes, edge_colors=(255, 255, 255), line_widths=1)
-        visualizer.draw_texts([f'GT {g["class_name"]}' for g in truth], boxes[:, [0, 3]], font_sizes=font,
-                              colors=(255, 255, 255))
+        texts = [f'GT {g["class_name"]}' for g in truth]
+        visualizer.draw_texts(texts, place_labels(texts, boxes[:, [0, 3]], font, small.shape[1::-1], taken),
+                              font_sizes=font, colors=(255, 255, 255),  # on dark, readable over bright findings
+                              bboxes=dict(facecolor='black', alpha=0.6, pad=0.5, edgecolor='none'))
     found = [d for d in detections if d['class_id'] != NO_FINDING_ID]
     if found:
         boxes = np.array([d['box'] for d in found], np.float64).reshape(-1, 4) * factors
         colours = [PALETTE[d['class_id']] for d in found]
         visualizer.draw_bboxes(boxes, edge_colors=colours, line_widths=width)
-        _labels(visualizer, [f'{d["class_name"]} {d["score"]:.2f}' for d in found], boxes[:, :2], colours, font)
+        _labels(visualizer, [f'{d["class_name"]} {d["score"]:.2f}' for d in found], boxes[:, :2], colours, font,
+                taken)
     return _bgr(visualizer)
 
 
