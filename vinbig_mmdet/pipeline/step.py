@@ -5,6 +5,7 @@ in the tests)."""
 import os
 import os.path as osp
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -19,13 +20,24 @@ from .state import clear_marker, log_path, step_signature, write_marker
 Runner = Callable[[List[str], str, Dict[str, str]], int]
 
 
+def _die_with_parent() -> None:
+    """Linux: the step's process ends when the pipeline is killed, so that a rerun never races an orphan still
+    writing the same partial files."""
+    try:
+        import ctypes
+        ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def subprocess_runner(argv: List[str], log_file: str, env: Dict[str, str]) -> int:
     """A new process, as a user types the command; its output goes to ``log_file``."""
     cmd = list(argv) if argv[0] == 'bash' else [sys.executable, *argv]
     with open(log_file, 'a') as log:
         log.write(f'$ {" ".join(cmd)}\n')
         log.flush()
-        return subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}).returncode
+        return subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env},
+                              preexec_fn=_die_with_parent if sys.platform == 'linux' else None).returncode
 
 
 def _remove(path: str) -> None:
