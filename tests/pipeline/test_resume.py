@@ -66,3 +66,27 @@ def test_several_gpus_run_steps_side_by_side(tmp_path):
     envs = {argv[1].split('/')[-1]: env['CUDA_VISIBLE_DEVICES'] for argv, env in calls}
     assert envs['a.partial.txt'] == '' and envs['d.partial.txt'] == ''  # CPU steps see no GPU
     assert {envs['b.partial.txt'], envs['c.partial.txt']} <= {'0', '1'}
+
+
+def test_training_resumes_only_its_own_checkpoints(tmp_path):
+    """A killed training continues from its checkpoints (same inputs); a training whose config changed starts
+    over: the old work dir is moved aside, not resumed from."""
+    from vinbig_mmdet.pipeline.graph import Step
+    from vinbig_mmdet.pipeline.step import run_step
+    recipe, cfg, work = fake_recipe(tmp_path), tmp_path / 'cfg.py', tmp_path / 'work' / 'm' / 'fold0'
+    cfg.write_text('lr = 1\n')
+    tool = tmp_path / 'train.py'  # a fake training: one checkpoint per call, after those already there
+    tool.write_text('import os, sys\nw = sys.argv[1]\nn = len([f for f in os.listdir(w) if f.endswith(".pth")])\n'
+                    'open(f"{w}/epoch_{n + 1}.pth", "w").write("x")\n'
+                    'open(f"{w}/last_checkpoint", "w").write(f"{w}/epoch_{n + 1}.pth")\n')
+    step = Step('train.m.fold0', 'train', [str(tool), str(work)], outputs=[str(work) + '.pth'], inputs=[str(cfg)],
+                checkpoint_from=str(work))
+    calls = []
+    assert run_step(recipe, step, [step], python_runner(calls))
+    os.remove(marker_path(recipe.work_dir, step))  # as if killed after its first epoch
+    assert run_step(recipe, step, [step], python_runner(calls))
+    assert sorted(os.listdir(work)) == ['epoch_1.pth', 'epoch_2.pth', 'last_checkpoint', 'pipeline_signature.txt']
+    cfg.write_text('lr = 2\n')
+    assert run_step(recipe, step, [step], python_runner(calls))
+    assert sorted(f for f in os.listdir(work) if f.endswith('.pth')) == ['epoch_1.pth']
+    assert os.path.isfile(f'{work}.previous/epoch_2.pth')

@@ -93,3 +93,20 @@ def test_run_step_and_bad_recipe_are_refused(tmp_path):
     refused(call_tool('tools/pipeline.py', bad, '--dry-run', check=False), 'nowhere.py', "'a'")
     refused(call_tool('tools/pipeline.py', ROOT / 'configs/pipeline/recipe_vinbig.py', '--cfg-options',
                       f'work_dir={tmp_path}', 'data_root=/nonexistent', check=False), '/nonexistent/train.csv')
+
+
+def test_one_graph_for_every_executor(tmp_path):
+    """The steps of the real recipe: each training after the folds, each prediction after its training, the
+    submission after the tuned weights and every classifier fold; with gpus_per_train the trainings go through
+    tools/dist_train.sh."""
+    recipe = load_recipe('configs/pipeline/recipe_vinbig.py', {'work_dir': str(tmp_path)})
+    steps = {s.name: s for s in build_steps(recipe)}
+    assert steps['train.tood.fold3'].deps == ['folds'] and steps['oof.tood.fold3'].deps == ['train.tood.fold3']
+    assert {'ensemble.tune', 'fuse.faster_rcnn', 'classifier.test.fold4'} <= set(steps['submission'].deps)
+    assert steps['submission'].argv.count('--abnormal-probs') == 1 and sum(
+        a.endswith('.csv') and '/classifier/test.fold' in a for a in steps['submission'].argv) == 5
+    assert steps['train.tood.fold0'].argv[0] == 'tools/train.py' and '--resume' in steps['train.tood.fold0'].argv
+    dist = load_recipe('configs/pipeline/recipe_vinbig.py', {'work_dir': str(tmp_path), 'gpus_per_train': 8})
+    train = next(s for s in build_steps(dist) if s.name == 'train.tood.fold0')
+    assert train.argv[:4] == ['bash', 'tools/dist_train.sh', 'configs/tood_r50_fpn_coco-pretrained_24e_vinbig.py',
+                              '8'] and train.gpus == 8

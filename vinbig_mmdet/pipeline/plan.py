@@ -79,7 +79,11 @@ def estimate_hours(recipe: Recipe, steps: List[Step]) -> Tuple[Dict[str, float],
 
 def format_plan(recipe: Recipe, steps: List[Step], commands: bool = False) -> str:
     hours, notes = estimate_hours(recipe, steps)
-    states = {s.name: status(recipe.work_dir, s) for s in steps}
+    states: Dict[str, str] = {}
+    for s in steps:  # a step after one that will run runs again too (its inputs will change)
+        states[s.name] = status(recipe.work_dir, s)
+        if states[s.name] == 'done' and any(states[d] != 'done' for d in s.deps):
+            states[s.name] = 'todo'
     width = max(len(s.name) for s in steps)
     lines = [f'plan of {recipe.path}: {len(steps)} steps, work dir {recipe.work_dir}',
              f'{"step":<{width}}  {"state":<6}  {"GPUs":>4}  {"GPU h":>6}  needs']

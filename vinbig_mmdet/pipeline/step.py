@@ -64,6 +64,19 @@ def _collect_checkpoint(work: str, out: str) -> Optional[str]:
     return None
 
 
+def _own_work_dir(work: str, signature: Optional[str]) -> None:
+    """A training resumes (``--resume``) only from checkpoints of the same step with the same inputs: a work dir
+    left by other inputs (an edited config, other folds) is moved aside to ``WORK.previous``, not resumed from."""
+    stamp = osp.join(work, 'pipeline_signature.txt')
+    old = open(stamp).read().strip() if osp.isfile(stamp) else None
+    if osp.isdir(work) and old != signature:
+        _remove(work + '.previous')
+        os.replace(work, work + '.previous')
+    os.makedirs(work, exist_ok=True)
+    with open(stamp, 'w') as f:
+        f.write(f'{signature}\n')
+
+
 def run_step(recipe: Recipe, step: Step, steps: List[Step], runner: Runner = subprocess_runner,
              env: Optional[Dict[str, str]] = None) -> bool:
     """Run ``step``; True when it finished and its outputs are under their final names."""
@@ -81,6 +94,8 @@ def run_step(recipe: Recipe, step: Step, steps: List[Step], runner: Runner = sub
         f.write(f'# step {step.name}: {step.command()}\n')
     problem = None
     try:
+        if step.checkpoint_from:
+            _own_work_dir(step.checkpoint_from, signature)
         if step.op:
             with open(log, 'a') as f:
                 f.write(ops.OPS[step.op](recipe, steps, **step.kwargs) + '\n')
