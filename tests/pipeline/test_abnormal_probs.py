@@ -54,3 +54,22 @@ def test_ensemble_filters_with_averaged_probs_and_tuned_weights(tmp_path):
     refused(call_tool('tools/ensemble.py', sub, '--out', out, '--abnormal-probs', a, short, check=False),
             'short.csv', "'y'")
     refused(call_tool('tools/ensemble.py', sub, '--out', out, '--tuned', tuned, check=False), '2 weights for 1')
+
+
+def test_metric_of_tools_test_averages_several_files(tmp_path):
+    """tools/test.py --abnormal-probs A B: VinBigMetric's filter reads the list and averages."""
+    import numpy as np
+
+    from vinbig_mmdet.evaluation import VinBigMetric
+    a = probs(tmp_path / 'a.csv', [('x', 0.0), ('y', 1.0)])
+    b = probs(tmp_path / 'b.csv', [('x', 0.1), ('y', 0.98)])
+    out = tmp_path / 'sub.csv'
+    metric = VinBigMetric(submission_file=str(out), two_class_filter=dict(probs=[a, b], low=0.08, high=0.95))
+    det = (np.array([[1.0, 1, 5, 5]]), np.array([0.9]), np.array([3]))
+    metric.compute_metrics([('x', det, None), ('y', det, None)])
+    sub = read_submission(str(out))
+    assert list(sub['x'][2]) == [14] and list(sub['y'][2]) == [3]  # x: mean 0.05 -> normal; y: 0.99 -> kept
+    short = probs(tmp_path / 'short.csv', [('x', 0.5)])
+    metric.two_class_filter = dict(probs=[a, short])
+    with pytest.raises(InputError, match='short.csv'):
+        metric.compute_metrics([('x', det, None), ('y', det, None)])
