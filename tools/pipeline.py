@@ -36,7 +36,8 @@ def parse_args():
                         help='submit every step not done as a SLURM job (sbatch --dependency=afterok) and return')
     parser.add_argument('--sbatch', default='sbatch', help='the sbatch command (default: %(default)s)')
     parser.add_argument('--sbatch-args', default='',
-                        help='extra sbatch options for every job, one string, e.g. "--partition=gpu --time=24:00:00"')
+                        help='extra sbatch options for every job, one string after "=", e.g. '
+                        '--sbatch-args="--partition=gpu --time=24:00:00"')
     parser.add_argument('--run-step', metavar='NAME', help='run this one step (what each SLURM job runs)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override recipe keys, key=value (e.g. work_dir=work_dirs/try2)')

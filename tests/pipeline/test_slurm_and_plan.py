@@ -57,7 +57,7 @@ def test_slurm_tool_submits_the_demo_recipe_graph(tmp_path, demo_root):
     mirroring the step graph."""
     sbatch, log = fake_sbatch(tmp_path)
     run = call_tool('tools/pipeline.py', 'configs/pipeline/recipe_demo.py', '--slurm', '--sbatch', sbatch,
-                    '--sbatch-args', '--partition=gpu --time=1:00:00',
+                    '--sbatch-args=--partition=gpu --time=1:00:00',
                     '--cfg-options', f'work_dir={tmp_path}/work', f'data_root={demo_root}', 'demo_data=None')
     submitted = json.loads(log.read_text())
     recipe = load_recipe('configs/pipeline/recipe_demo.py', {'work_dir': f'{tmp_path}/work',
