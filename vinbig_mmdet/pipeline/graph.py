@@ -42,13 +42,13 @@ class Step:
         return f'{PYTHON} tools/pipeline.py RECIPE --run-step {self.name}'
 
 
-def _tool_args(model: ModelSpec, recipe: Recipe, folds: str) -> List[str]:
+def _data_args(recipe: Recipe, folds: str) -> List[str]:
     return ['--data-path', recipe.data_root + '/', '--folds-file', folds]
 
 
 def _train(recipe: Recipe, model: ModelSpec, k: int, folds: str, deps: List[str], prefix: str) -> Step:
     work = osp.join(recipe.work_dir, prefix, model.name, f'fold{k}')
-    args = [model.config, '--work-dir', work, '--fold', str(k), *_tool_args(model, recipe, folds),
+    args = [model.config, '--work-dir', work, '--fold', str(k), *_data_args(recipe, folds),
             '--resume', *model.train_args]  # --resume: a killed training continues from its last checkpoint
     if recipe.gpus_per_train > 1:
         argv = ['bash', 'tools/dist_train.sh', model.config, str(recipe.gpus_per_train), *args[1:]]
@@ -62,7 +62,7 @@ def _train(recipe: Recipe, model: ModelSpec, k: int, folds: str, deps: List[str]
 def _detect(recipe: Recipe, model: ModelSpec, k: int, folds: str, ckpt: str, train: str, val: bool) -> Step:
     what = 'oof' if val else 'test'
     out = osp.join(recipe.work_dir, what, f'{model.name}.fold{k}.csv')
-    argv = ['tools/test.py', model.config, ckpt, '--submission', partial(out), *_tool_args(model, recipe, folds),
+    argv = ['tools/test.py', model.config, ckpt, '--submission', partial(out), *_data_args(recipe, folds),
             '--work-dir', osp.join(recipe.work_dir, 'logs', f'{what}.{model.name}.fold{k}')]
     if val:
         argv += ['--val', '--fold', str(k)]
@@ -77,7 +77,7 @@ def _classifier(recipe: Recipe, k: int, folds: str, ckpt: str, train: str, val: 
     spec = recipe.classifier
     what = 'oof' if val else 'test'
     out = osp.join(recipe.work_dir, 'classifier', f'{what}.fold{k}.csv')
-    argv = ['tools/predict_abnormal.py', spec.config, ckpt, '--out', partial(out), *_tool_args(spec, recipe, folds),
+    argv = ['tools/predict_abnormal.py', spec.config, ckpt, '--out', partial(out), *_data_args(recipe, folds),
             '--work-dir', osp.join(recipe.work_dir, 'logs', f'classifier.{what}.fold{k}')]
     if val:
         argv += ['--val', '--fold', str(k)]
