@@ -2,6 +2,7 @@
 # out-of-fold predictions.
 import argparse
 import itertools
+import json
 import sys
 
 from vinbig_mmdet.classes import COMPETITION_IOU_THR, FILTER_HIGH, FILTER_LOW
@@ -11,7 +12,12 @@ from vinbig_mmdet.errors import InputError, require_path
 from vinbig_mmdet.evaluation import format_prediction_string, kaggle_map, read_submission, write_submission
 from vinbig_mmdet.evaluation.ensemble import ensemble_submissions
 from vinbig_mmdet.evaluation.ground_truth import ground_truth_from_csv
-from vinbig_mmdet.evaluation.submission import check_filter_thresholds, filter_submission, read_abnormal_probabilities
+from vinbig_mmdet.evaluation.submission import (
+    average_abnormal_probabilities,
+    check_filter_thresholds,
+    filter_submission,
+)
+from vinbig_mmdet.io.atomic import atomic_open
 
 
 def parse_args():
@@ -29,7 +35,9 @@ def parse_args():
     parser.add_argument('--skip-box-thr', type=float, default=0.0, help='ignore boxes scored below this')
     parser.add_argument('--meta', help='CSV image_id,width,height (or dim0,dim1) of the original images (optional: '
                         'without it boxes are normalised by their common extent, which fuses identically)')
-    parser.add_argument('--abnormal-probs', help='CSV image_id,prob: apply the 2-class filter to the result')
+    parser.add_argument('--abnormal-probs', nargs='+', metavar='CSV',
+                        help='CSV image_id,prob: apply the 2-class filter to the result; several CSVs of the same '
+                        'images (e.g. one per classifier fold) are averaged')
     parser.add_argument('--filter-low', type=float, default=FILTER_LOW,
                         help='2-class filter: below, "No finding" only (default %(default)s)')
     parser.add_argument('--filter-high', type=float, default=FILTER_HIGH,
@@ -40,6 +48,10 @@ def parse_args():
     tune.add_argument('--tune-weights', nargs='+', type=float, default=[0, 1, 2, 3],
                       help='weights tried for each submission (default 0 1 2 3; 0 leaves it out)')
     tune.add_argument('--tune-iou', nargs='+', type=float, help='WBF IoU thresholds tried (default: --iou-thr)')
+    tune.add_argument('--save-tuned', metavar='JSON', help='with --tune: write the chosen weights, IoU threshold and '
+                      'OOF mAP@0.4 here (read back by --tuned)')
+    parser.add_argument('--tuned', metavar='JSON', help='fuse with the weights and IoU threshold of a --save-tuned '
+                        'file (instead of --weights and --iou-thr)')
     return parser.parse_args()
 
 
@@ -93,7 +105,29 @@ def tune(args, subs, sizes):
     equal = [t[0] for t in trials if len(set(t[1])) == 1 and t[2] == best_iou]
     print(f'best: --weights {" ".join(f"{w:g}" for w in best_ws)} --iou-thr {best_iou:g} -> OOF mAP@0.4 '
           f'{best_map:.4f}' + (f' (equal weights: {equal[0]:.4f})' if equal else ''))
+    if args.save_tuned:
+        with atomic_open(args.save_tuned, 'w') as f:
+            json.dump({'weights': list(best_ws), 'iou_thr': best_iou, 'oof_map': best_map,
+                       'equal_weights_oof_map': equal[0] if equal else None, 'submissions': args.submissions,
+                       'ground_truth': args.ground_truth}, f, indent=2)
+        print(f'tuned weights -> {args.save_tuned}')
     return best_ws, best_iou
+
+
+def read_tuned(path: str, n: int):
+    """(weights, iou_thr) of a ``--save-tuned`` file, for ``n`` submissions."""
+    require_path(path, 'write it with tools/ensemble.py OOF_FILES... --tune --save-tuned FILE')
+    with open(path) as f:
+        try:
+            tuned = json.load(f)
+        except json.JSONDecodeError as exc:
+            raise InputError(f'{path} is not JSON ({exc}): write it with --tune --save-tuned') from exc
+    if not isinstance(tuned, dict) or 'weights' not in tuned or 'iou_thr' not in tuned:
+        raise InputError(f'{path}: expected keys "weights" and "iou_thr" (tools/ensemble.py --save-tuned)')
+    if len(tuned['weights']) != n:
+        raise InputError(f'{path} has {len(tuned["weights"])} weights for {n} submissions: give the test '
+                         f'submissions in the order of the tuned out-of-fold ones')
+    return [float(w) for w in tuned['weights']], float(tuned['iou_thr'])
 
 
 def main():
@@ -103,8 +137,12 @@ def main():
     subs = [read_model(s) for s in args.submissions]
     sizes = read_sizes(args.meta) if args.meta else None
     weights, iou_thr = args.weights, args.iou_thr
-    if args.tune:
-        weights, iou_thr = tune(args, subs, sizes)
+    if args.tuned and (args.tune or args.weights):
+        raise InputError('--tuned gives the weights: leave out --tune and --weights')
+    if args.save_tuned and not args.tune:
+        raise InputError('--save-tuned writes what --tune chose: add --tune')
+    if args.tune or args.tuned:
+        weights, iou_thr = tune(args, subs, sizes) if args.tune else read_tuned(args.tuned, len(subs))
         if not args.out:
             return
         used = [i for i, w in enumerate(weights) if w]
@@ -117,8 +155,8 @@ def main():
               file=sys.stderr)
     fused = ensemble_submissions(subs, weights, iou_thr, args.skip_box_thr, sizes)
     if args.abnormal_probs:
-        fused = filter_submission(fused, read_abnormal_probabilities(args.abnormal_probs), args.filter_low,
-                                  args.filter_high, args.abnormal_probs)
+        fused = filter_submission(fused, average_abnormal_probabilities(args.abnormal_probs), args.filter_low,
+                                  args.filter_high, ' + '.join(args.abnormal_probs))
     n = write_submission(args.out, ((i, format_prediction_string(*d)) for i, d in fused.items()))
     print(f'fused {len(subs)} submissions into {n} rows -> {args.out}')
 

@@ -18,6 +18,9 @@ def parse_args():
     parser.add_argument('--seed', type=int, default=DEFAULT_SEED,
                         help='random seed; the same seed writes the same data (default: %(default)s)')
     parser.add_argument('--normal-frac', type=float, default=0.7, help='share of "No finding" images')
+    parser.add_argument('--height-range', nargs=2, type=int, metavar=('MIN', 'MAX'),
+                        help='image heights in pixels (default: about 1-2k, as real radiographs; small ones for '
+                        'quick CPU runs)')
     parser.add_argument('--workers', type=int, default=None, help='processes (default: all cores)')
     return parser.parse_args()
 
@@ -26,7 +29,8 @@ def main():
     args = parse_args()
     start = time.time()
     summary = make_demo_dataset(args.out, args.n_train, args.n_test, args.seed, workers=args.workers,
-                                normal_frac=args.normal_frac)
+                                normal_frac=args.normal_frac,
+                                **({'height_range': tuple(args.height_range)} if args.height_range else {}))
     print(f'Wrote {summary["n_train"]} train + {summary["n_test"]} test DICOMs to {summary["out"]} in '
           f'{time.time() - start:.0f} s: {summary["n_abnormal"]} with findings, {summary["n_jpeg2000"]} JPEG 2000, '
           f'{summary["n_monochrome1"]} MONOCHROME1.')

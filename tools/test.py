@@ -26,7 +26,9 @@ def parse_args():
                         '(configs/_base_/vinbig_tta.py: horizontal flip, merged by WBF)')
     parser.add_argument('--tta-scales', nargs='+', type=int,
                         help='with --tta: also these square sizes (added to the tta_pipeline\'s Resize), e.g. 896 1152')
-    parser.add_argument('--abnormal-probs', help='CSV image_id,prob of an image classifier: apply the 2-class filter')
+    parser.add_argument('--abnormal-probs', nargs='+', metavar='CSV',
+                        help='CSV image_id,prob of an image classifier: apply the 2-class filter; several CSVs of '
+                        'the same images (e.g. one per classifier fold) are averaged')
     parser.add_argument('--filter-low', type=float, help='2-class filter: below, "No finding" only '
                         '(default: FILTER_LOW of vinbig_mmdet/classes.py)')
     parser.add_argument('--filter-high', type=float, help='2-class filter: above, detections only '
@@ -101,7 +103,8 @@ def main(args):
         from vinbig_mmdet.classes import FILTER_HIGH, FILTER_LOW
         low, high = (FILTER_LOW if args.filter_low is None else args.filter_low,
                      FILTER_HIGH if args.filter_high is None else args.filter_high)
-        set_two_class_filter(cfg, osp.abspath(args.abnormal_probs), low, high)
+        probs = [osp.abspath(p) for p in args.abnormal_probs]
+        set_two_class_filter(cfg, probs[0] if len(probs) == 1 else probs, low, high)
     if args.tta:  # MMDetection's tools/test.py, with the config's own tta_model and tta_pipeline
         check_tta(cfg, args.config)
         if args.tta_scales:

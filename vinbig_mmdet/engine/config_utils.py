@@ -2,7 +2,7 @@
 import os
 import os.path as osp
 import re
-from typing import Iterator, List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence, Union
 
 from mmengine.config import Config, ConfigDict
 
@@ -248,8 +248,10 @@ def set_eval_plot_dir(cfg: Config, path: str) -> None:
         metric.plot_dir = path
 
 
-def set_two_class_filter(cfg: Config, probs: str, low: float = FILTER_LOW, high: float = FILTER_HIGH) -> None:
-    """Apply the image-level 2-class filter (probabilities CSV) in the test evaluator's VinBigMetric."""
+def set_two_class_filter(cfg: Config, probs: Union[str, List[str]], low: float = FILTER_LOW,
+                         high: float = FILTER_HIGH) -> None:
+    """Apply the image-level 2-class filter in the test evaluator's VinBigMetric (probabilities CSV; several are
+    averaged)."""
     from ..evaluation.submission import check_filter_thresholds
     check_filter_thresholds(low, high)
     for metric in _vinbig_metrics(cfg):

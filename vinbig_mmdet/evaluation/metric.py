@@ -10,9 +10,9 @@ from ..classes import ALL_CLASSES, COMPETITION_IOU_THR, FILTER_HIGH, FILTER_LOW
 from .kaggle_map import check_iou_thr, confusion_summary, kaggle_map
 from .plots import save_evaluation
 from .submission import (
+    average_abnormal_probabilities,
     filter_submission,
     format_prediction_string,
-    read_abnormal_probabilities,
     select_detections,
     to_original_pixels,
     write_submission,
@@ -50,7 +50,8 @@ class VinBigMetric(BaseMetric):
         plot_dir: if set, save per-class precision-recall curves (PNG + JSON) and the class confusion summary
             (CSV) of labelled data there.
         two_class_filter: ``dict(probs='abnormal.csv', low=FILTER_LOW, high=FILTER_HIGH)``: apply the image-level filter
-            (see :func:`vinbig_mmdet.evaluation.submission.two_class_filter`) before scoring and writing.
+            (``probs``: one CSV, or a list of CSVs of the same images, averaged; see
+            :func:`vinbig_mmdet.evaluation.submission.two_class_filter`) before scoring and writing.
 
     Metrics (prefix ``vinbig``): ``mAP`` and ``AP_<class>`` for every class with ground truth. Unlabelled data
     (no ``LoadAnnotations`` in the pipeline) only writes the submission.
@@ -87,11 +88,12 @@ class VinBigMetric(BaseMetric):
         logger = MMLogger.get_current_instance()
         if self.two_class_filter:
             cfg = dict(self.two_class_filter)
-            probs = read_abnormal_probabilities(cfg['probs'])
+            probs = average_abnormal_probabilities(cfg['probs'])  # one file, or several averaged
+            where = cfg['probs'] if isinstance(cfg['probs'], str) else ' + '.join(cfg['probs'])
             filtered = filter_submission({r[0]: r[1] for r in results}, probs, cfg.get('low', FILTER_LOW),
-                                         cfg.get('high', FILTER_HIGH), cfg['probs'])
+                                         cfg.get('high', FILTER_HIGH), where)
             results = [(img_id, filtered[img_id], gt) for img_id, _, gt in results]
-            logger.info(f'VinBigMetric: two-class filter from {cfg["probs"]} applied')
+            logger.info(f'VinBigMetric: two-class filter from {where} applied')
         if self.submission_file:
             n = write_submission(self.submission_file,
                                  ((img_id, format_prediction_string(*det)) for img_id, det, _ in results))

@@ -5,7 +5,7 @@ value: finite numbers, an integer class 0..14 (``3.0`` reads as 3, ``3.7`` is an
 ``x_min < x_max`` and ``y_min < y_max``. A bad value is a :class:`SubmissionError` naming the file and line.
 """
 import itertools
-from typing import Callable, Dict, Iterable, List, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -186,6 +186,24 @@ def check_filter_thresholds(low, high, options: Tuple[str, str] = ('--filter-low
     if values[0] > values[1]:
         raise InputError(f'{options[0]} {low!r} is above {options[1]} {high!r}: below low an image is called '
                          f'normal, above high abnormal; give low <= high (defaults {FILTER_LOW} and {FILTER_HIGH})')
+
+
+def average_abnormal_probabilities(paths: Union[str, Sequence[str]]) -> Dict[str, float]:
+    """image_id -> the mean probability over several classifiers' CSVs (e.g. one per fold on the test images).
+    Every file must cover the same images: a mean over fewer files for some images would weigh folds unevenly."""
+    paths = [paths] if isinstance(paths, str) else list(paths)
+    if not paths:
+        raise SubmissionError('no abnormality probability file given')
+    tables = [read_abnormal_probabilities(p) for p in paths]
+    union = set().union(*tables)
+    for path, table in zip(paths, tables):
+        missing = sorted(union - set(table))
+        if missing:
+            others = ', '.join(p for p in paths if p != path)
+            raise SubmissionError(f'{path} has no probability for {len(missing)} image(s) that {others} cover(s), '
+                                  f'e.g. {missing[:5]}: average files written for the same images (one '
+                                  f'tools/predict_abnormal.py run per classifier on the same split)')
+    return {i: float(np.mean([t[i] for t in tables])) for i in tables[0]}
 
 
 def two_class_filter(det: Detections, p_abnormal: float, low: float = FILTER_LOW,
