@@ -16,7 +16,7 @@ COMPAT_TORCH ?= 2.11.0
 COMPAT_TORCHVISION ?= 0.26.0
 COMPAT_FIND_LINKS ?= $(wildcard ../shared/wheels-gpu)
 
-.PHONY: install install-compat demo lint test test-fast test-compat clean chromium
+.PHONY: install install-compat demo pipeline-demo lint test test-fast test-compat clean chromium
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,11 @@ $(COMPAT_VENV)/.installed: pyproject.toml tools/install.sh
 
 demo: install
 	$(PY) tools/demo.py
+
+# The whole recipe at toy scale (generated data, 2 folds x 2 tiny detectors + the classifier, CV, tuned ensemble,
+# filtered submission, summary) on the CPU; a second run does nothing (docs/pipeline.md).
+pipeline-demo: install
+	$(PY) tools/pipeline.py configs/pipeline/recipe_demo.py
 
 # The lint (ruff; rules in pyproject.toml, as MMYOLO's pre-commit: pyflakes, pycodestyle, isort, 120 columns).
 lint: install
@@ -58,4 +63,4 @@ chromium:
 		|| echo "[install] chromium could not be installed: the report rendering test will be skipped"
 
 clean:
-	rm -rf work_dirs data/demo .pytest_cache
+	rm -rf work_dirs data/demo data/pipeline-demo .pytest_cache

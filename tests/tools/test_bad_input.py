@@ -43,26 +43,26 @@ def test_checkpoint_of_another_model_is_refused(trained, demo_root, tmp_path):
     ckpt = work / 'epoch_3.pth'
     other = with_state_dict(ckpt, tmp_path / 'coco_80.pth', other_class_count)
     proc = call_tool('tools/test.py', TINY, other, '--data-path', demo_root, '--val', '--work-dir', tmp_path / 'a',
-                    check=False)
+                     check=False)
     refused(proc, other, 'roi_head.bbox_head.fc_cls.weight: checkpoint (81, 1024), model (15, 1024)',
             '--allow-partial')
     assert 'VinBigData mAP@0.4' not in proc.stdout + proc.stderr  # no score from random weights
     sub = tmp_path / 'sub.csv'
     proc = call_tool('tools/test.py', TINY, other, '--data-path', demo_root, '--submission', sub, '--tta',
-                    '--work-dir', tmp_path / 'b', check=False)
+                     '--work-dir', tmp_path / 'b', check=False)
     refused(proc, other)  # the TTA wrapper is checked like the bare model
     assert not sub.exists()
     proc = call_tool('tools/test.py', TINY, other, '--data-path', demo_root, '--submission', sub, '--allow-partial',
-                    '--work-dir', tmp_path / 'c')
+                     '--work-dir', tmp_path / 'c')
     assert '--allow-partial: loading only what fits' in proc.stdout + proc.stderr and sub.is_file()
 
     unrelated = with_state_dict(ckpt, tmp_path / 'unrelated.pth', lambda s: {'encoder.weight': torch.zeros(3)})
     proc = call_tool('tools/infer.py', TINY, unrelated, demo_root / 'test', '--out-dir', tmp_path / 'infer',
-                    check=False)
+                     check=False)
     refused(proc, unrelated, 'has no weight of this model')
     assert not (tmp_path / 'infer').exists()
     proc = call_tool('tools/infer.py', TINY, other, sorted((demo_root / 'test').glob('*.dicom'))[0],
-                    '--out-dir', tmp_path / 'infer', check=False)
+                     '--out-dir', tmp_path / 'infer', check=False)
     refused(proc, other, 'fc_cls')
 
 
@@ -72,10 +72,10 @@ def test_truncated_checkpoint_is_one_message(trained, demo_root, tmp_path):
     cut = tmp_path / 'epoch_9.pth'
     cut.write_bytes(data[:len(data) // 3])
     proc = call_tool('tools/test.py', TINY, cut, '--data-path', demo_root, '--val', '--work-dir', tmp_path / 't',
-                    check=False)
+                     check=False)
     refused(proc, cut, 'not a complete checkpoint')
     proc = call_tool('tools/train.py', TINY, '--data-path', demo_root, '--work-dir', tmp_path / 'w', '--resume', cut,
-                    check=False)
+                     check=False)
     refused(proc, cut, 'not a complete checkpoint')
 
 
@@ -117,12 +117,12 @@ def test_check_data_and_a_bad_image_met_in_training(demo_copy, tmp_path):
     refused(proc, f'{path}:')
     assert proc.stderr.count('FAILED') == 1 and '1 unreadable' in proc.stdout
     proc = call_tool('tools/check_data.py', TINY, '--data-path', demo_copy, '--splits', 'test', '--cfg-options',
-                    'test_dataloader.dataset.fusion.iou_thresh=0.9', check=False)
+                     'test_dataloader.dataset.fusion.iou_thresh=0.9', check=False)
     refused(proc, "unknown key(s) ['iou_thresh']", "accepted keys: ['type', 'iou_thr', 'skip_box_thr']")
 
     # the stated policy: training stops at the first bad image, naming it, also from a DataLoader worker
     proc = call_tool('tools/train.py', TINY, '--data-path', demo_copy, '--work-dir', tmp_path / 'w', '--n-workers', 1,
-                    check=False)
+                     check=False)
     refused(proc, f'error: {path}: ', 'tools/check_data.py')
     assert 'DataLoader worker' not in proc.stderr
 

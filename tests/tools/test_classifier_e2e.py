@@ -37,7 +37,7 @@ def test_probabilities_for_a_fold_and_the_test_images(classifier, demo_root, tmp
     for fold in (0, 1):
         out = tmp_path / f'val{fold}.csv'
         proc = call_tool('tools/predict_abnormal.py', CLASSIFIER, ckpt, '--data-path', demo_root, '--val',
-                        '--fold', fold, '--out', out, '--work-dir', tmp_path / 'w')
+                         '--fold', fold, '--out', out, '--work-dir', tmp_path / 'w')
         assert f'on fold {fold}; probabilities -> {out}' in proc.stdout and 'AUC ' in proc.stdout
         probs = pd.read_csv(out, dtype={'image_id': str})
         assert list(probs.columns) == ['image_id', 'prob']
@@ -56,25 +56,30 @@ def test_filter_fed_by_the_classifier_changes_the_submission(classifier, trained
     work, _ = classifier
     probs = tmp_path / 'probs.csv'
     call_tool('tools/predict_abnormal.py', CLASSIFIER, work / 'epoch_2.pth', '--data-path', demo_root,
-             '--out', probs, '--work-dir', tmp_path / 'w')
+              '--out', probs, '--work-dir', tmp_path / 'w')
     faster_work, _, _ = trained
     plain, filtered = tmp_path / 'plain.csv', tmp_path / 'filtered.csv'
     for sub, extra in ((plain, []), (filtered, ['--abnormal-probs', probs, '--filter-low', 0.0,
-                                                '--filter-high', 1.01])):
+                                                '--filter-high', 1])):
         call_tool('tools/test.py', TINY, faster_work / 'epoch_3.pth', '--data-path', demo_root, '--submission', sub,
-                 '--work-dir', tmp_path / 'w', *extra)
+                  '--work-dir', tmp_path / 'w', *extra)
     p = dict(pd.read_csv(probs, dtype={'image_id': str}).itertuples(index=False))
     rows = dict(pd.read_csv(filtered, dtype={'image_id': str}).itertuples(index=False))
-    # between the thresholds the detections stay and "No finding" is scored 1 - p
+    plain_rows = dict(pd.read_csv(plain, dtype={'image_id': str}).itertuples(index=False))
+    # between the thresholds (0 <= p < 1) the detections stay and "No finding" is scored 1 - p; at p = 1 (above)
+    # the image keeps its detections as they were
     for img_id, text in rows.items():
         values = text.split()
         no_finding = [float(values[k + 1]) for k in range(0, len(values), 6) if values[k] == '14']
-        assert no_finding == [pytest.approx(1 - p[img_id], abs=1e-4)]
-    assert rows != dict(pd.read_csv(plain, dtype={'image_id': str}).itertuples(index=False))
+        if p[img_id] < 1:
+            assert no_finding == [pytest.approx(1 - p[img_id], abs=1e-4)]
+        else:
+            assert text == plain_rows[img_id]
+    assert rows != plain_rows
 
     fused = tmp_path / 'fused.csv'
     call_tool('tools/ensemble.py', plain, plain, '--out', fused, '--abnormal-probs', probs, '--filter-low', 0.0,
-             '--filter-high', 1.01)
+              '--filter-high', 1)
     assert dict(pd.read_csv(fused, dtype={'image_id': str}).itertuples(index=False)).keys() == rows.keys()
 
 
@@ -99,9 +104,9 @@ def test_two_class_filter_benchmark_runs(classifier, trained, demo_root, tmp_pat
     faster_work, _, _ = trained
     # two detectors (as for training seeds): every figure is their mean, the filter's effect is judged by the spread
     proc = call_tool('benchmarks/bench_two_class_filter.py', '--data', demo_root, '--work-dir', tmp_path,
-                    '--detector-config', TINY, '--detector-ckpt', faster_work / 'epoch_3.pth',
-                    faster_work / 'epoch_1.pth', '--classifier-config', CLASSIFIER,
-                    '--classifier-ckpt', work / 'epoch_2.pth')
+                     '--detector-config', TINY, '--detector-ckpt', faster_work / 'epoch_3.pth',
+                     faster_work / 'epoch_1.pth', '--classifier-config', CLASSIFIER,
+                     '--classifier-ckpt', work / 'epoch_2.pth')
     out = proc.stdout
     assert 'test images' in out and 'AUC' in out
     assert 'spread over the 2 detectors' in out and '(2 detectors)' in out

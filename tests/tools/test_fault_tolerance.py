@@ -155,7 +155,7 @@ def test_two_cpu_processes_train_and_test_like_one(demo_root, tmp_path):
 
     one = tmp_path / 'one.csv'
     call_tool('tools/test.py', TINY, work / 'epoch_1.pth', '--data-path', demo_root, '--submission', one,
-             '--work-dir', tmp_path / 't1')
+              '--work-dir', tmp_path / 't1')
     dist_test = readme_command(lambda a: a[:2] == ['bash', 'tools/dist_test.sh'])
     proc = typed(on_demo(dist_test, gpus=2, ckpt=work / 'epoch_1.pth'), co)
     assert 'terminate called' not in proc.stderr and 'ChildFailedError' not in proc.stderr

@@ -26,7 +26,7 @@ def oof_files(trained, demo_root, tmp_path_factory):
     for k in (0, 1):
         files.append(out / f'oof_{k}.csv')
         proc = call_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--val', '--fold', k,
-                        '--submission', files[-1], '--work-dir', out / f'w{k}')
+                         '--submission', files[-1], '--work-dir', out / f'w{k}')
         assert 'VinBigData mAP@0.4' in proc.stdout + proc.stderr
     return files
 
@@ -45,7 +45,7 @@ def test_one_oof_file_is_scored_on_its_own_images(oof_files, demo_root, tmp_path
     assert f'scored {len(fold_ids(demo_root, 0))} images: the images the submission(s) cover' in proc.stdout
     assert json.loads((tmp_path / 's.json').read_text())['mAP'] == pytest.approx(expected)
     proc = call_tool('tools/evaluate_submission.py', oof_files[0], train_csv, '--folds-file', demo_root / 'folds.csv',
-                    '--fold', 0)
+                     '--fold', 0)
     assert f'mAP@0.4: {expected:.4f}' in proc.stdout
 
 
@@ -78,7 +78,7 @@ def test_ensemble_tune_finds_the_better_model(demo_root, tmp_path):
     write_submission(str(paths[1]), ((i, s) for i, s in good.items() if i not in fold0))
     write_submission(str(paths[2]), bad.items())
     proc = call_tool('tools/ensemble.py', f'{paths[0]},{paths[1]}', paths[2], '--tune', '--ground-truth',
-                    demo_root / 'train.csv', '--tune-weights', 0, 1, 2, '--out', tmp_path / 'best.csv')
+                     demo_root / 'train.csv', '--tune-weights', 0, 1, 2, '--out', tmp_path / 'best.csv')
     assert 'best: --weights 1 0 --iou-thr 0.4 -> OOF mAP@0.4 1.0000' in proc.stdout, proc.stdout
     assert set(read_submission(str(tmp_path / 'best.csv'))) == set(truth)
     proc = call_tool('tools/ensemble.py', paths[0], paths[2], '--tune', check=False)

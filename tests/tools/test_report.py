@@ -26,7 +26,7 @@ def test_eval_plots_from_test_and_from_a_submission(trained, demo_root, tmp_path
     work, _, _ = trained
     sub = tmp_path / 'val.csv'
     call_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--val', '--submission', sub,
-             '--eval-plots', tmp_path / 'plots', '--work-dir', tmp_path / 'w')
+              '--eval-plots', tmp_path / 'plots', '--work-dir', tmp_path / 'w')
     pr = pd.read_json(tmp_path / 'plots' / 'pr_curves.json', typ='series')
     assert 0 <= pr['mAP'] <= 1 and 'No finding' in pr['classes']
     confusion = pd.read_csv(tmp_path / 'plots' / 'confusion.csv')
@@ -45,14 +45,14 @@ def test_report_is_self_contained_and_renders(trained, demo_root, tmp_path):
     sub = tmp_path / 'val.csv'
     # out-of-fold predictions of fold 1 (the run validated on fold 0): the report takes the fold as test.py does
     call_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--val', '--fold', 1,
-             '--submission', sub, '--work-dir', tmp_path / 'w')
+              '--submission', sub, '--work-dir', tmp_path / 'w')
     page = tmp_path / 'report.html'
     run_tool('tools/report.py', work, '--submission', sub, '--config', TINY, '--data-path', demo_root, '--fold', 1,
              '--score-thr', 0.05, '--out', page)  # the real command line, a new process
     text = page.read_text()
     # the same submission against another fold: an error naming the fix, not a report of nothing
     proc = call_tool('tools/report.py', work, '--submission', sub, '--config', TINY, '--data-path', demo_root,
-                    '--out', tmp_path / 'wrong.html', check=False)
+                     '--out', tmp_path / 'wrong.html', check=False)
     assert proc.returncode == 1 and 'in neither validation fold 0 nor the test set' in proc.stderr, proc.stderr[-2000:]
     assert 'Traceback' not in proc.stderr and not (tmp_path / 'wrong.html').exists()
     sources = re.findall(r'(?:src|href)="([^"]*)"', text)

@@ -46,7 +46,7 @@ def test_ensemble_fuses_all_three(stronger, trained, demo_root, tmp_path):
     faster_work, _, _ = trained
     faster = tmp_path / 'faster.csv'
     call_tool('tools/test.py', TINY, faster_work / 'epoch_3.pth', '--data-path', demo_root, '--submission', faster,
-             '--work-dir', tmp_path)
+              '--work-dir', tmp_path)
     subs = [faster, stronger['cascade'][2], stronger['tood'][2]]
     fused = tmp_path / 'fused.csv'
     proc = call_tool('tools/ensemble.py', *subs, '--out', fused, '--weights', 1, 1, 1)

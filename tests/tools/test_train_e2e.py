@@ -52,7 +52,7 @@ def test_val_metric_and_submission_in_original_pixels(trained, demo_root, tmp_pa
     pd.DataFrame({'image_id': rows['image_id'], 'prob': 0.01}).to_csv(probs, index=False)
     tta_sub = tmp_path / 'tta.csv'
     proc = call_tool('tools/test.py', TINY, ckpt, '--data-path', demo_root, '--submission', tta_sub, '--tta',
-                    '--abnormal-probs', probs, '--work-dir', tmp_path)
+                     '--abnormal-probs', probs, '--work-dir', tmp_path)
     assert 'mAP@0.4' not in proc.stdout + proc.stderr  # the TTA pipeline loads no ground truth for test images
     filtered = pd.read_csv(tta_sub)
     assert set(filtered['PredictionString']) == {'14 1 0 0 1 1'}  # every image called normal by the filter
@@ -66,7 +66,7 @@ def test_tta_keeps_every_image(trained, demo_root, tmp_path):
     work, _, _ = trained
     sub = tmp_path / 'tta.csv'
     proc = call_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--val', '--tta',
-                    '--tta-scales', 128, '--submission', sub, '--work-dir', tmp_path)
+                     '--tta-scales', 128, '--submission', sub, '--work-dir', tmp_path)
     assert 'VinBigData mAP@0.4' in proc.stdout + proc.stderr
     folds = pd.read_csv(demo_root / 'folds.csv', dtype={'image_id': str})
     assert sorted(pd.read_csv(sub, dtype={'image_id': str})['image_id']) == \
@@ -93,7 +93,7 @@ def test_infer_writes_json_and_png(trained, demo_root, tmp_path):
 
 def test_missing_data_folder_says_what_to_do(tmp_path):
     proc = call_tool('tools/train.py', TINY, '--data-path', tmp_path / 'nowhere', '--work-dir', tmp_path / 'w',
-                    check=False)
+                     check=False)
     assert proc.returncode != 0
     assert 'does not exist' in proc.stderr and 'make demo' in proc.stderr
 
@@ -101,7 +101,7 @@ def test_missing_data_folder_says_what_to_do(tmp_path):
 def test_show_dir_draws_every_dicom(trained, demo_root, tmp_path):
     work, _, _ = trained
     call_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', demo_root, '--show-dir', tmp_path / 'show',
-             '--work-dir', tmp_path / 'w')
+              '--work-dir', tmp_path / 'w')
     import cv2
     ids = sorted(pd.read_csv(demo_root / 'sample_submission.csv', dtype={'image_id': str})['image_id'])
     assert sorted(p.stem for p in (tmp_path / 'show').glob('*.png')) == ids

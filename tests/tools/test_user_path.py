@@ -91,7 +91,7 @@ def test_each_download_trains_and_submits_in_original_pixels(layout, downloads, 
     folds = tmp_path / 'folds.csv'  # outside the data folder, as on Kaggle's read-only /kaggle/input
     call_tool('tools/make_folds.py', '--ann', root / 'train.csv', '--n-splits', 3, '--out', folds)
     train = call_tool('tools/train.py', TINY, '--data-path', root, '--folds-file', folds, '--work-dir',
-                     tmp_path / 'work', '--n-epochs', 1, '--device', 'cpu')
+                      tmp_path / 'work', '--n-epochs', 1, '--device', 'cpu')
     summary = train.stdout.strip().splitlines()[-1]
     match = re.fullmatch(r'Training done: best mAP@0\.4 (\d\.\d{4}) at epoch 1 \((\S+best_vinbig_mAP_epoch_1\.pth)\); '
                          r'last checkpoint \S+epoch_1\.pth; trained to epoch 1 on cpu in \d+ s', summary)
@@ -100,8 +100,8 @@ def test_each_download_trains_and_submits_in_original_pixels(layout, downloads, 
 
     sub, raw = tmp_path / 'submission.csv', tmp_path / 'raw.pkl'
     call_tool('tools/test.py', TINY, match.group(2), '--data-path', root, '--folds-file', folds, '--submission', sub,
-             '--out', raw, '--work-dir', tmp_path / 'test', '--device', 'cpu',
-             '--cfg-options', 'model.test_cfg.rcnn.score_thr=0')  # every image gets boxes to check
+              '--out', raw, '--work-dir', tmp_path / 'test', '--device', 'cpu',
+              '--cfg-options', 'model.test_cfg.rcnn.score_thr=0')  # every image gets boxes to check
     predictions = boxes_of(sub)
     assert sorted(predictions) == sorted(p.stem for p in (root / 'test').iterdir())  # every test image once
     from mmengine.fileio import load
@@ -174,12 +174,12 @@ def test_missing_train_csv_and_image_folder(downloads, tmp_path):
     root = downloads[0]['competition']
     no_csv = partial_copy(root, tmp_path / 'no_csv', ['train', 'test'])
     proc = call_tool('tools/train.py', TINY, '--data-path', no_csv, '--folds-file', tmp_path / 'f.csv',
-                    '--work-dir', tmp_path / 'w1', check=False)
+                     '--work-dir', tmp_path / 'w1', check=False)
     assert_message(proc, f'{no_csv}/train.csv does not exist', 'make demo')
     no_images = partial_copy(root, tmp_path / 'no_images', ['train.csv'])
     call_tool('tools/make_folds.py', '--ann', no_images / 'train.csv', '--out', tmp_path / 'folds.csv')
     proc = call_tool('tools/train.py', TINY, '--data-path', no_images, '--folds-file', tmp_path / 'folds.csv',
-                    '--work-dir', tmp_path / 'w2', check=False)
+                     '--work-dir', tmp_path / 'w2', check=False)
     assert_message(proc, f'{no_images}/train/ does not exist', 'tools/prepare_data.py')
     proc = call_tool('tools/make_folds.py', '--ann', no_csv / 'train.csv', '--out', tmp_path / 'x.csv', check=False)
     assert_message(proc, f'{no_csv}/train.csv does not exist')
@@ -190,12 +190,12 @@ def test_missing_sizes_of_pngs(downloads, tmp_path, trained):
     png = downloads[0]['png_dim0_dim1']
     no_meta = partial_copy(png, tmp_path / 'no_meta', ['train', 'test', 'train.csv', 'train_meta.csv'])
     proc = call_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', no_meta, '--submission',
-                    tmp_path / 's.csv', '--work-dir', tmp_path / 'w', check=False)
+                     tmp_path / 's.csv', '--work-dir', tmp_path / 'w', check=False)
     assert_message(proc, 'without an original size', f'{no_meta}/test_meta.csv', 'prepare_data.py')
     assert not (tmp_path / 's.csv').exists()
     proc = call_tool('tools/test.py', TINY, work / 'epoch_3.pth', '--data-path', png, '--meta-file',
-                    tmp_path / 'sizes.csv', '--submission', tmp_path / 's.csv', '--work-dir', tmp_path / 'w',
-                    check=False)
+                     tmp_path / 'sizes.csv', '--submission', tmp_path / 's.csv', '--work-dir', tmp_path / 'w',
+                     check=False)
     assert_message(proc, f'{tmp_path}/sizes.csv does not exist')
 
 
@@ -203,7 +203,7 @@ def test_a_leaking_fold_choice_is_refused_before_training(downloads, tmp_path):
     root = downloads[0]['competition']
     call_tool('tools/make_folds.py', '--ann', root / 'train.csv', '--n-splits', 3, '--out', tmp_path / 'folds.csv')
     proc = call_tool('tools/train.py', TINY, '--data-path', root, '--folds-file', tmp_path / 'folds.csv',
-                    '--work-dir', tmp_path / 'w', '--cfg-options', 'train_dataloader.dataset.fold=1', check=False)
+                     '--work-dir', tmp_path / 'w', '--cfg-options', 'train_dataloader.dataset.fold=1', check=False)
     assert_message(proc, 'train_dataloader and val_dataloader share', '--fold K')
     assert not list((tmp_path / 'w').glob('*.pth'))
 
@@ -250,7 +250,7 @@ def test_infer_reports_original_pixels_for_pngs_when_sizes_are_known(downloads, 
     lone.mkdir()
     shutil.copy(pngs[0], lone / 'unknown.png')
     proc = call_tool('tools/infer.py', TINY, work / 'epoch_3.pth', *pngs, lone / 'unknown.png', '--out-dir',
-                    tmp_path / 'out', '--score-thr', 0)
+                     tmp_path / 'out', '--score-thr', 0)
     assert 'except 1 image(s) of unknown original size, in their own pixels (give --meta-file)' in proc.stdout
     assert json.loads((tmp_path / 'out' / 'unknown.json').read_text())['pixels'] == 'image'
     for png in pngs:  # test_meta.csv beside test/ gives the original size
