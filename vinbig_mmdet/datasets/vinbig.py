@@ -279,7 +279,10 @@ class VinBigDataset(BaseDetDataset):
         what = (f'{n_pos} with findings, {len(data_list) - n_pos} "No finding"; {n_raw} reader boxes -> '
                 f'{n_fused} targets by {fusion["type"]}' if ann is not None else 'unlabelled')
         fold = f', fold {self.fold} {self.split}' if self.fold is not None else ''
-        print_log(f'VinBigDataset {self.ann_file or img_dir}{fold}: {len(data_list)} images ({what}); '
+        dropped = sum(n for kind, n in log.counts.items() if kind.startswith('labels outside'))
+        classes = (f'; class set {self.class_set} ({len(self.classes)} classes): {dropped} label rows outside it '
+                   f'dropped' if ann is not None else '')
+        print_log(f'VinBigDataset {self.ann_file or img_dir}{fold}: {len(data_list)} images ({what}){classes}; '
                   f'repairs: {log.summary()}', logger='current')
         self.repair_log = log
         return data_list

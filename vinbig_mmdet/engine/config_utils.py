@@ -121,8 +121,44 @@ def apply_layout(cfg: Config) -> List[str]:
     return notes
 
 
+def set_class_set(cfg: Config, name: str) -> None:
+    """The class set (``kaggle14`` or ``vindr22``) of every loader's dataset (and ``cfg.class_set``)."""
+    cfg.class_set = name
+    for dataset in iter_datasets(cfg):
+        if 'class_set' in dataset:
+            dataset.class_set = name
+
+
+def _num_classes(node) -> List[int]:
+    """Every ``num_classes`` of a model config (a cascade has one per stage)."""
+    if isinstance(node, dict):
+        found = [node['num_classes']] if isinstance(node.get('num_classes'), int) else []
+        return found + [n for v in node.values() for n in _num_classes(v)]
+    if isinstance(node, (list, tuple)):
+        return [n for v in node for n in _num_classes(v)]
+    return []
+
+
+def check_class_set(cfg: Config) -> None:
+    """A detector trained on another class set than it has outputs for would learn some labels as others: refuse a
+    class set whose size the model's num_classes does not match, naming both."""
+    from ..classes import DEFAULT_CLASS_SET, class_set
+    names = {d.get('class_set') for d in iter_datasets(cfg) if d.get('class_set')}
+    if not names or names == {DEFAULT_CLASS_SET} or not cfg.get('model'):
+        return
+    if len(names) > 1:
+        raise InputError(f'the loaders use different class sets {sorted(names)}; set class_set once (the config\'s '
+                         f'class_set variable, or --cfg-options class_set=NAME)')
+    name = names.pop()
+    wrong = sorted({n for n in _num_classes(cfg.model) if n != len(class_set(name))})
+    if wrong:
+        raise InputError(f'class_set={name!r} has {len(class_set(name))} classes but the model has num_classes '
+                         f'{wrong}; set the detector\'s num_classes to {len(class_set(name))} (as configs/'
+                         f'vinbig_faster_rcnn_22cls.py does) or use the default class set')
+
+
 def sync_config_variables(cfg: Config) -> List[str]:
-    """Re-apply ``fold`` / ``data_root`` when a child config changed only the variable.
+    """Re-apply ``fold`` / ``data_root`` / ``class_set`` when a child config changed only the variable.
 
     MMEngine substitutes a base file's variables when it parses that file, so ``fold = 2`` in a child config
     leaves every loader on the base's fold. Where all loaders agree with each other but not with the variable, the
@@ -131,7 +167,8 @@ def sync_config_variables(cfg: Config) -> List[str]:
     for key, setter, datasets, same in (
             ('fold', set_fold, _fold_datasets(cfg), lambda a, b: a == b),
             ('data_root', set_data_root, [d for d in iter_datasets(cfg) if 'data_root' in d],
-             lambda a, b: osp.normpath(str(a)) == osp.normpath(str(b)))):
+             lambda a, b: osp.normpath(str(a)) == osp.normpath(str(b))),
+            ('class_set', set_class_set, [d for d in iter_datasets(cfg) if 'class_set' in d], lambda a, b: a == b)):
         value = cfg.get(key)
         values = [d.get(key) for d in datasets]
         if value is not None and values and all(same(v, values[0]) for v in values) and not same(value, values[0]):
@@ -152,6 +189,8 @@ def apply_data_options(cfg: Config, cfg_options: Optional[dict] = None, data_pat
         set_data_root(cfg, data_path)
     if fold is not None:
         set_fold(cfg, int(fold))
+    if cfg_options.get('class_set'):
+        set_class_set(cfg, cfg_options['class_set'])
     if ann_file:
         set_ann_file(cfg, ann_file)
     for note in apply_layout(cfg):
@@ -172,6 +211,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None, data_path: Option
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     apply_data_options(cfg, cfg_options, data_path, fold, folds_file, ann_file)
+    check_class_set(cfg)
     return cfg
 
 
