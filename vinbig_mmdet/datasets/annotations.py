@@ -89,8 +89,8 @@ def has_boxes(path: str) -> bool:
     """True if the CSV is an annotation file (class_id and the four box columns), False if it is a list of images
     (no label column). Some label columns but not all is an error: the file was meant to hold boxes."""
     columns = csv_columns(path)
-    if 'class_id' not in columns and 'class_name' in columns:  # the PhysioNet release: names, no ids
-        columns = columns + ['class_id']
+    if 'class_id' not in columns and 'class_name' in columns and set(BOX_COLUMNS) <= set(columns):
+        columns = columns + ['class_id']  # the PhysioNet release: class names and boxes, no ids
     present = [c for c in LABEL_COLUMNS if c in columns]
     if present and len(present) < len(LABEL_COLUMNS):
         missing = [c for c in LABEL_COLUMNS if c not in columns]

@@ -77,7 +77,9 @@ class VinBigMetric(BaseMetric):
     def class_names(self) -> tuple:
         """The dataset's classes plus "No finding" (its id: the last), Kaggle's 15 without a dataset."""
         classes = (self.dataset_meta or {}).get('classes')
-        return tuple(classes) + (NO_FINDING_NAME, ) if classes else ALL_CLASSES
+        if not classes or len(classes) == len(ALL_CLASSES) - 1:  # Kaggle's 14 (whatever a test names them)
+            return ALL_CLASSES
+        return tuple(classes) + (NO_FINDING_NAME, )
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
