@@ -179,3 +179,20 @@ def test_ann_file_in_a_separate_read_only_folder(png_download, tmp_path):
         assert val and sorted(p.name for p in labels.iterdir()) == ['train.csv']
     finally:
         labels.chmod(stat.S_IRWXU)
+
+
+def test_analyze_annotations_on_the_release(tmp_path):
+    """tools/analyze_annotations.py --data-path: training per reader (reader agreement), the labelled test set as
+    the consensus it is (no reader statistics)."""
+    from tests.helpers import call_tool
+    release = tmp_path / 'release'
+    write(release / 'annotations' / 'annotations_train.csv', ROWS)
+    write(release / 'annotations' / 'annotations_test.csv', [(i, None, *rest) for i, _, *rest in ROWS])
+    run = call_tool('tools/analyze_annotations.py', '--data-path', release, '--out-dir', tmp_path / 'out')
+    train, test = run.stdout.split('== test: ')
+    assert 'annotations_train.csv' in train and '2 readers' in train and 'reader vs readers mAP@0.4' in train
+    assert 'no readers (consensus labels' in test and 'reader vs readers' not in test
+    assert 'labels outside the 14-class set dropped: 2' in train
+    assert {p.name for p in (tmp_path / 'out' / 'test').iterdir()} >= {'reader_agreement.png', 'class_counts.png'}
+    refused = call_tool('tools/analyze_annotations.py', '--data-path', tmp_path, check=False)
+    assert refused.returncode == 1 and 'no train.csv nor annotations/annotations_train.csv' in refused.stderr
