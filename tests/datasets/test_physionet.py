@@ -196,3 +196,15 @@ def test_analyze_annotations_on_the_release(tmp_path):
     assert {p.name for p in (tmp_path / 'out' / 'test').iterdir()} >= {'reader_agreement.png', 'class_counts.png'}
     refused = call_tool('tools/analyze_annotations.py', '--data-path', tmp_path, check=False)
     assert refused.returncode == 1 and 'no train.csv nor annotations/annotations_train.csv' in refused.stderr
+
+
+def test_a_reading_with_only_dropped_labels_stays_as_no_finding(tmp_path):
+    """An image whose only findings lie outside the set is not lost: its reading becomes "No finding", counted."""
+    rows = ROWS + [('c', 'R1', 'Rib fracture', 5, 5, 9, 9), ('c', 'R1', 'Edema', 1, 1, 4, 4),
+                   ('c', 'R2', 'Cardiomegaly', 100, 200, 300, 260)]
+    log = RepairLog()
+    ann = read_annotations(str(write(tmp_path / 'annotations_train.csv', rows)), log=log)
+    c = ann[ann['image_id'] == 'c'].sort_values('rad_id')
+    assert c['class_id'].tolist() == [14, 3] and c['x_min'].isna().tolist() == [True, False]
+    assert log.counts['readings left without a label of the 14-class set, kept as "No finding"'] == 1
+    assert log.counts['labels outside the 14-class set dropped'] == 4

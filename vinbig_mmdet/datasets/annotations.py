@@ -115,8 +115,19 @@ def class_ids_from_names(df: pd.DataFrame, path: str, classes: Sequence[str], lo
     counts = names[outside].value_counts()
     log.add(f'labels outside the {len(classes)}-class set dropped', int(outside.sum()),
             [f'{name} x{n}' for name, n in counts.items()])
-    df = df[~outside].copy()
-    df['class_name'] = names[~outside]
+    # a reading left without any row (all its labels outside the set) stays, as "No finding": the image is not
+    # lost from training or scoring, and the count says how many readings became normal
+    reader = df['rad_id'].fillna('') if 'rad_id' in df.columns else pd.Series('', index=df.index)
+    key = df['image_id'].astype(str) + '\x00' + reader.astype(str)
+    emptied = ~key.isin(set(key[~outside])) & ~key.duplicated()
+    log.add(f'readings left without a label of the {len(classes)}-class set, kept as "{NO_FINDING_NAME}"',
+            int(emptied.sum()), _lines(df, emptied))
+    df = df.copy()
+    df.loc[emptied, 'class_name'] = NO_FINDING_NAME
+    df.loc[emptied, BOX_COLUMNS] = np.nan
+    keep = ~outside | emptied
+    df = df[keep].copy()
+    df['class_name'] = names[keep].where(~emptied[keep], NO_FINDING_NAME)
     df['class_id'] = df['class_name'].map(ids).astype(np.int64)
     return df
 
