@@ -3,6 +3,7 @@ import argparse
 import time
 
 from vinbig_mmdet.cli import run_tool
+from vinbig_mmdet.demo.physionet import make_physionet_demo
 from vinbig_mmdet.demo.synth import DEFAULT_N_TEST, DEFAULT_N_TRAIN, DEFAULT_SEED, make_demo_dataset
 
 
@@ -21,6 +22,11 @@ def parse_args():
     parser.add_argument('--height-range', nargs=2, type=int, metavar=('MIN', 'MAX'),
                         help='image heights in pixels (default: about 1-2k, as real radiographs; small ones for '
                         'quick CPU runs)')
+    parser.add_argument('--layout', choices=['kaggle', 'physionet'], default='kaggle',
+                        help='kaggle (default): the competition\'s files; physionet: VinDr-CXR as released on '
+                        'PhysioNet '
+                        '(annotations/annotations_{train,test}.csv with class names, image_labels_*.csv, a labelled '
+                        'test set; docs/physionet.md)')
     parser.add_argument('--workers', type=int, default=None, help='processes (default: all cores)')
     return parser.parse_args()
 
@@ -28,9 +34,10 @@ def parse_args():
 def main():
     args = parse_args()
     start = time.time()
-    summary = make_demo_dataset(args.out, args.n_train, args.n_test, args.seed, workers=args.workers,
-                                normal_frac=args.normal_frac,
-                                **({'height_range': tuple(args.height_range)} if args.height_range else {}))
+    make = make_physionet_demo if args.layout == 'physionet' else make_demo_dataset
+    summary = make(args.out, args.n_train, args.n_test, args.seed, workers=args.workers,
+                   normal_frac=args.normal_frac,
+                   **({'height_range': tuple(args.height_range)} if args.height_range else {}))
     print(f'Wrote {summary["n_train"]} train + {summary["n_test"]} test DICOMs to {summary["out"]} in '
           f'{time.time() - start:.0f} s: {summary["n_abnormal"]} with findings, {summary["n_jpeg2000"]} JPEG 2000, '
           f'{summary["n_monochrome1"]} MONOCHROME1.')

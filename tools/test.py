@@ -39,6 +39,10 @@ def parse_args():
                         'weights; deliberate cases only: what does not fit keeps its initial values)')
     add_data_args(parser, fold_help="with --val: the fold to score (default: the config's, 0)",
                   meta_help='the tested PNGs')
+    parser.add_argument('--test-ann-file', help='the tested images\' labels (scored: e.g. the PhysioNet '
+                        'release\'s annotations_test.csv) or list (image_id column); default: found in the data '
+                        'root (sample_submission.csv, annotations/annotations_test.csv, test.csv), else every image '
+                        'of test/')
     add_device_arg(parser)
     parser.add_argument('--work-dir', help='the dir to save logs and results')
     parser.add_argument('--out', help='dump raw predictions to this pickle file')
@@ -80,6 +84,7 @@ def main(args):
         set_eval_plot_dir,
         set_meta_file,
         set_submission_file,
+        set_test_ann_file,
         set_tta_scales,
         set_two_class_filter,
         use_val_split_for_test,
@@ -93,6 +98,8 @@ def main(args):
     cfg.allow_partial_checkpoint = args.allow_partial
     if args.val:
         use_val_split_for_test(cfg)
+    if args.test_ann_file:
+        set_test_ann_file(cfg, args.test_ann_file)
     if args.meta_file:
         set_meta_file(cfg, args.meta_file, ['test_dataloader'])
     if args.submission:

@@ -24,11 +24,16 @@ def parse_launched_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
 
 
 def add_data_args(parser, fold_help: str, meta_help: Optional[str] = None) -> None:
-    """``--data-path``, ``--fold`` (what it picks is the tool's: ``fold_help``), ``--folds-file``, ``--meta-file``
+    """``--data-path``, ``--ann-file`` (the training and validation loaders' annotations), ``--fold`` (what it
+    picks is the tool's: ``fold_help``), ``--folds-file``, ``--meta-file``
     (where ``meta_help`` says what it sizes) and ``--cfg-options``, read by ``engine.config_utils.load_config``.
     ``parser``: a parser or an argument group."""
     parser.add_argument('--data-path', help='data root (train.csv, train/, test/, folds.csv; same as --cfg-options '
                         'data_root=DIR)')
+    parser.add_argument('--ann-file', help='the training annotations (train.csv, or the PhysioNet release\'s '
+                        'annotations_train.csv), e.g. outside the image folder; default: found in the data root '
+                        '(train.csv, or annotations/annotations_train.csv). Without a folds file the folds are made in '
+                        'memory (logged)')
     parser.add_argument('--fold', type=int, help=fold_help)
     parser.add_argument('--folds-file', help='folds CSV from tools/make_folds.py (default: DATA/folds.csv); use it '
                         'when the data folder is read-only')

@@ -24,6 +24,41 @@ PALETTE: List[Tuple[int, int, int]] = [
 
 METAINFO: Dict[str, object] = dict(classes=CLASSES, palette=PALETTE)
 
+#: The 22 local (boxed) labels of VinDr-CXR as released on PhysioNet, in the release's alphabetical order (its
+#: image_labels_*.csv columns). Kaggle's 14 are a subset (same names).
+VINDR_LOCAL_LABELS: Tuple[str, ...] = (
+    'Aortic enlargement', 'Atelectasis', 'Calcification', 'Cardiomegaly', 'Clavicle fracture', 'Consolidation',
+    'Edema', 'Emphysema', 'Enlarged PA', 'ILD', 'Infiltration', 'Lung cavity', 'Lung cyst', 'Lung Opacity',
+    'Mediastinal shift', 'Nodule/Mass', 'Other lesion', 'Pleural effusion', 'Pleural thickening', 'Pneumothorax',
+    'Pulmonary fibrosis', 'Rib fracture')
+
+#: The class sets a dataset config chooses from (``class_set=``): ids are positions; "No finding" is the last id
+#: (``len(classes)``: 14 or 22).
+CLASS_SETS: Dict[str, Tuple[str, ...]] = {'kaggle14': CLASSES, 'vindr22': VINDR_LOCAL_LABELS}
+DEFAULT_CLASS_SET = 'kaggle14'
+
+
+def class_set(name: str) -> Tuple[str, ...]:
+    """The classes of a set named in a config; an unknown name is an InputError listing the known ones."""
+    if name not in CLASS_SETS:
+        from .errors import InputError
+        raise InputError(f'class_set={name!r} is not known; choose one of {sorted(CLASS_SETS)} '
+                         f'(vinbig_mmdet/classes.py CLASS_SETS)')
+    return CLASS_SETS[name]
+
+
+def palette_for(classes: Tuple[str, ...]) -> List[Tuple[int, int, int]]:
+    """One colour per class: Kaggle's 14 keep theirs, the others get evenly spread hues."""
+    import colorsys
+    out = []
+    for k, name in enumerate(classes):
+        if name in CLASSES:
+            out.append(PALETTE[CLASSES.index(name)])
+        else:
+            r, g, b = colorsys.hsv_to_rgb((k * 0.618034) % 1.0, 0.8, 0.9)
+            out.append((int(r * 255), int(g * 255), int(b * 255)))
+    return out
+
 # The numbers that define the task. Configs are pure (no imports) and repeat them as literals;
 # tests/configs/test_configs.py checks that they agree.
 

@@ -8,6 +8,10 @@ dataset_type = 'VinBigDataset'
 data_root = 'data/vinbig/'
 img_scale = (1024, 1024)
 fold = 0
+# The classes: 'kaggle14' (Kaggle's 14, the default) or 'vindr22' (the PhysioNet release's 22 local labels; set the
+# detector's num_classes to 22 too, as configs/vinbig_faster_rcnn_22cls.py does). Labels outside the set are dropped
+# and counted in the load log line; "No finding" is the last id (14 or 22).
+class_set = 'kaggle14'
 backend_args = None
 
 train_pipeline = [
@@ -45,6 +49,7 @@ train_dataloader = dict(
         data_prefix=dict(img='train/'),
         folds_file='folds.csv',
         fold=fold,
+        class_set=class_set,
         split='train',
         fusion=fusion,
         filter_cfg=dict(filter_empty_gt=False),
@@ -66,6 +71,7 @@ test_dataloader = dict(
         ann_file='sample_submission.csv',
         missing_ann_file='list_images',  # the PNG downloads ship no sample_submission.csv
         data_prefix=dict(img='test/'),
+        class_set=class_set,
         test_mode=True,
         pipeline=unlabelled_pipeline))
 

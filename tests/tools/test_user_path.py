@@ -132,16 +132,21 @@ def partial_copy(source: Path, dest: Path, keep) -> Path:
 
 
 def test_missing_folds_file_names_the_command(downloads, tmp_path):
+    """A folds file named with --folds-file must exist (without one, the data folder's absent folds.csv is made in
+    memory: tests/tools/test_png_downloads.py)."""
     root = downloads[0]['competition']
-    proc = call_tool('tools/train.py', TINY, '--data-path', root, '--work-dir', tmp_path, check=False)
-    assert_message(proc, f'{root}/folds.csv does not exist',
-                   f'python tools/make_folds.py --ann {root}/train.csv --out {root}/folds.csv', '--folds-file')
+    folds = tmp_path / 'folds.csv'
+    proc = call_tool('tools/train.py', TINY, '--data-path', root, '--folds-file', folds, '--work-dir', tmp_path,
+                     check=False)
+    assert_message(proc, f'{folds} does not exist',
+                   f'python tools/make_folds.py --ann {root}/train.csv --out {folds}', '--folds-file')
 
 
 def test_check_data_takes_the_training_flags(downloads, tmp_path):
     """The pre-flight check builds the data sets as tools/train.py does: data_root as a cfg-option, a folds file
-    outside the (read-only) download, the fold; without the folds file it names the command that makes it. The real
-    command lines of make_folds.py and check_data.py (new processes)."""
+    outside the (read-only) download, the fold. The real
+    command lines of make_folds.py and check_data.py (new processes). Without a folds file the folds are made in memory,
+logged."""
     root = downloads[0]['competition']
     run_tool('tools/make_folds.py', '--ann', root / 'train.csv', '--n-splits', 3, '--out', tmp_path / 'folds.csv')
     proc = run_tool('tools/check_data.py', TINY, '--cfg-options', f'data_root={root}/', '--folds-file',
@@ -150,8 +155,8 @@ def test_check_data_takes_the_training_flags(downloads, tmp_path):
     folds = pd.read_csv(tmp_path / 'folds.csv')
     assert val == (folds['fold'] == 1).sum() and 0 < train <= (folds['fold'] != 1).sum()  # filter_empty_gt
     assert '0 unreadable' in proc.stdout
-    proc = call_tool('tools/check_data.py', TINY, '--data-path', root, '--splits', 'train', check=False)
-    assert_message(proc, f'{root}/folds.csv does not exist', 'python tools/make_folds.py')
+    proc = call_tool('tools/check_data.py', TINY, '--data-path', root, '--splits', 'train', '--workers', 1)
+    assert f'{root}/folds.csv does not exist: 5 folds made in memory' in proc.stdout + proc.stderr
 
 
 def test_check_data_sizes_pngs_from_size_files_kept_elsewhere(downloads, tmp_path):

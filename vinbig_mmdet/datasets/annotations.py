@@ -25,12 +25,12 @@ Line numbers are the file's own (blank lines counted), as an editor shows them.
 """
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
 
-from ..classes import CLASSES, NO_FINDING_ID, NO_FINDING_NAME
+from ..classes import CLASSES, NO_FINDING_NAME, VINDR_LOCAL_LABELS
 from ..errors import InputError
 from ..io.csv_reader import LINE, csv_columns, read_csv
 from ..structures.boxes import BOX_COLUMNS
@@ -41,6 +41,8 @@ KAGGLE_COLUMNS = ['image_id', 'class_name', 'class_id', 'rad_id'] + BOX_COLUMNS
 UNKNOWN_READER = 'R?'  # rad_id of rows without one (consensus ground truth has no readers)
 _MAX_EXAMPLES = 5
 _KAGGLE_FORMAT = f"Kaggle's train.csv format: {', '.join(KAGGLE_COLUMNS)}"
+#: VinDr-CXR as released on PhysioNet (annotations/annotations_{train,test}.csv): class names, no class ids.
+PHYSIONET_COLUMNS = ['image_id', 'rad_id', 'class_name'] + BOX_COLUMNS
 
 
 class AnnotationError(InputError):
@@ -87,6 +89,8 @@ def has_boxes(path: str) -> bool:
     """True if the CSV is an annotation file (class_id and the four box columns), False if it is a list of images
     (no label column). Some label columns but not all is an error: the file was meant to hold boxes."""
     columns = csv_columns(path)
+    if 'class_id' not in columns and 'class_name' in columns and set(BOX_COLUMNS) <= set(columns):
+        columns = columns + ['class_id']  # the PhysioNet release: class names and boxes, no ids
     present = [c for c in LABEL_COLUMNS if c in columns]
     if present and len(present) < len(LABEL_COLUMNS):
         missing = [c for c in LABEL_COLUMNS if c not in columns]
@@ -96,17 +100,69 @@ def has_boxes(path: str) -> bool:
     return bool(present)
 
 
-def read_annotations(path: str, invalid_boxes: str = 'error',
-                     log: Optional[RepairLog] = None) -> pd.DataFrame:
-    """Read and check a train.csv-format file.
+def class_ids_from_names(df: pd.DataFrame, path: str, classes: Sequence[str], log: RepairLog) -> pd.DataFrame:
+    """The PhysioNet release's rows (class names, no ids) with ``class_id`` = position in ``classes`` ("No finding":
+    ``len(classes)``). Rows of a known label outside ``classes`` (e.g. "Rib fracture" with Kaggle's 14) are
+    dropped and counted; a name that is no VinDr-CXR label is an error naming the line."""
+    names = df['class_name'].astype(str).str.strip()
+    known = set(VINDR_LOCAL_LABELS) | set(CLASSES) | {NO_FINDING_NAME}
+    _fail(path, df, df['class_name'].isna() | ~names.isin(known),
+          f'a class_name that is no VinDr-CXR local label nor "{NO_FINDING_NAME}" (known: '
+          f'{", ".join(VINDR_LOCAL_LABELS)})')
+    ids = {name: k for k, name in enumerate(classes)}
+    ids[NO_FINDING_NAME] = len(classes)
+    outside = ~names.isin(set(ids))
+    counts = names[outside].value_counts()
+    log.add(f'labels outside the {len(classes)}-class set dropped', int(outside.sum()),
+            [f'{name} x{n}' for name, n in counts.items()])
+    # a reading left without any row (all its labels outside the set) stays, as "No finding": the image is not
+    # lost from training or scoring, and the count says how many readings became normal
+    reader = df['rad_id'].fillna('') if 'rad_id' in df.columns else pd.Series('', index=df.index)
+    key = df['image_id'].astype(str) + '\x00' + reader.astype(str)
+    emptied = ~key.isin(set(key[~outside])) & ~key.duplicated()
+    log.add(f'readings left without a label of the {len(classes)}-class set, kept as "{NO_FINDING_NAME}"',
+            int(emptied.sum()), _lines(df, emptied))
+    df = df.copy()
+    df.loc[emptied, 'class_name'] = NO_FINDING_NAME
+    df.loc[emptied, BOX_COLUMNS] = np.nan
+    keep = ~outside | emptied
+    df = df[keep].copy()
+    df['class_name'] = names[keep].where(~emptied[keep], NO_FINDING_NAME)
+    df['class_id'] = df['class_name'].map(ids).astype(np.int64)
+    return df
+
+
+def _kaggle_ids_to_names(df: pd.DataFrame, path: str) -> pd.DataFrame:
+    """Kaggle's class_id (0..14) as its class name, for mapping onto another class set."""
+    class_id = pd.to_numeric(df['class_id'], errors='coerce')
+    _fail(path, df, class_id.isna() | (class_id % 1 != 0) | (class_id < 0) | (class_id > len(CLASSES)),
+          f'class_id not an integer in 0..{len(CLASSES)} (Kaggle\'s ids)')
+    df = df.drop(columns=['class_id'])
+    df['class_name'] = np.array(CLASSES + (NO_FINDING_NAME, ), dtype=object)[class_id.astype(np.int64).to_numpy()]
+    return df
+
+
+def read_annotations(path: str, invalid_boxes: str = 'error', log: Optional[RepairLog] = None,
+                     classes: Sequence[str] = CLASSES) -> pd.DataFrame:
+    """Read and check a train.csv-format file, or the PhysioNet release's annotations_*.csv (class names without
+    ids: mapped onto ``classes``, labels outside them dropped and counted).
 
     Returns one row per box (or per "No finding" reading) with columns image_id, class_id, rad_id,
     x_min..y_max (NaN on "No finding" rows), the optional width/height columns, and ``line`` (the CSV line).
+    ``class_id`` runs over ``0..len(classes)``, the last being "No finding".
     """
     if invalid_boxes not in ('error', 'skip'):
         raise ValueError(f"invalid_boxes must be 'error' or 'skip', got {invalid_boxes!r}")
     log = log if log is not None else RepairLog()
     df = read_csv(path, dtype={'image_id': str, 'rad_id': str, 'class_name': str}, expected=_KAGGLE_FORMAT)
+    if 'rad_ID' in df.columns and 'rad_id' not in df.columns:  # some copies of the release spell it so
+        df = df.rename(columns={'rad_ID': 'rad_id'})
+    classes = tuple(classes)
+    no_finding_id = len(classes)
+    if 'class_id' in df.columns and classes != CLASSES:  # Kaggle's ids onto another set, through the names
+        df = _kaggle_ids_to_names(df, path)
+    if 'class_id' not in df.columns and 'class_name' in df.columns:
+        df = class_ids_from_names(df, path, classes, log)
     missing = [c for c in ANNOTATION_COLUMNS if c not in df.columns]
     if missing:
         raise AnnotationError(f'{path}: missing column(s) {missing}; found '
@@ -114,21 +170,24 @@ def read_annotations(path: str, invalid_boxes: str = 'error',
     if 'rad_id' not in df.columns:
         df['rad_id'] = UNKNOWN_READER
     no_reader = df['rad_id'].isna() | (df['rad_id'].str.strip() == '')
+    if no_reader.all():  # consensus ground truth (the PhysioNet test set): no readers, nothing repaired
+        df['rad_id'] = UNKNOWN_READER
+        no_reader = no_reader & False
     log.add(f'rows with an empty rad_id (reader unknown: {UNKNOWN_READER})', int(no_reader.sum()),
             _lines(df, no_reader))
     df.loc[no_reader, 'rad_id'] = UNKNOWN_READER
     _fail(path, df, df['image_id'].isna(), 'an empty image_id')
 
     class_id = pd.to_numeric(df['class_id'], errors='coerce')
-    bad_class = class_id.isna() | (class_id % 1 != 0) | (class_id < 0) | (class_id > NO_FINDING_ID)
-    _fail(path, df, bad_class, f'class_id not an integer in 0..{NO_FINDING_ID}')
+    bad_class = class_id.isna() | (class_id % 1 != 0) | (class_id < 0) | (class_id > no_finding_id)
+    _fail(path, df, bad_class, f'class_id not an integer in 0..{no_finding_id}')
     df['class_id'] = class_id.astype(np.int64)
     if 'class_name' in df.columns:
-        names = np.array(CLASSES + (NO_FINDING_NAME, ), dtype=object)[df['class_id'].to_numpy()]
+        names = np.array(classes + (NO_FINDING_NAME, ), dtype=object)[df['class_id'].to_numpy()]
         _fail(path, df, df['class_name'].notna() & (df['class_name'] != names),
               'a class_name that does not match class_id')
 
-    finding = df['class_id'] != NO_FINDING_ID
+    finding = df['class_id'] != no_finding_id
     for col in BOX_COLUMNS:
         raw = df[col]
         values = pd.to_numeric(raw, errors='coerce')

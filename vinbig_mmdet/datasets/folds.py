@@ -35,12 +35,13 @@ def read_folds(path: str, ann_file: str = 'train.csv') -> Dict[str, int]:
     return dict(zip(folds['image_id'], fold.astype(int)))
 
 
-def image_label_matrix(ann: pd.DataFrame) -> pd.DataFrame:
-    """image_id x class (0..14) presence matrix; an image with no finding row at all counts as class 14."""
-    present = pd.crosstab(ann['image_id'], ann['class_id']).reindex(columns=range(NO_FINDING_ID + 1),
+def image_label_matrix(ann: pd.DataFrame, no_finding_id: int = NO_FINDING_ID) -> pd.DataFrame:
+    """image_id x class (0..no_finding_id) presence matrix; an image with no finding row at all counts as "No
+    finding" (the last class: 14, or 22 with the PhysioNet release's local labels)."""
+    present = pd.crosstab(ann['image_id'], ann['class_id']).reindex(columns=range(no_finding_id + 1),
                                                                      fill_value=0) > 0
-    abnormal = present.iloc[:, :NO_FINDING_ID].any(axis=1)
-    present[NO_FINDING_ID] = ~abnormal  # "No finding" only where no reader found anything
+    abnormal = present.iloc[:, :no_finding_id].any(axis=1)
+    present[no_finding_id] = ~abnormal  # "No finding" only where no reader found anything
     return present.astype(np.int64)
 
 
@@ -73,11 +74,12 @@ def iterative_stratification(labels: np.ndarray, n_splits: int, seed: int) -> np
     return fold
 
 
-def make_folds(ann: pd.DataFrame, n_splits: int = 5, seed: int = 42) -> pd.DataFrame:
+def make_folds(ann: pd.DataFrame, n_splits: int = 5, seed: int = 42,
+               no_finding_id: int = NO_FINDING_ID) -> pd.DataFrame:
     """``image_id, fold`` for every image of a train.csv-format frame."""
     if n_splits < 2:
         raise ValueError(f'n_splits must be at least 2, got {n_splits}')
-    matrix = image_label_matrix(ann)
+    matrix = image_label_matrix(ann, no_finding_id)
     if len(matrix) < n_splits:
         raise ValueError(f'{len(matrix)} images cannot be split into {n_splits} folds')
     folds = iterative_stratification(matrix.to_numpy(), n_splits, seed)

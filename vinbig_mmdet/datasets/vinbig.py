@@ -13,7 +13,8 @@ from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 from PIL import Image
 
-from ..classes import METAINFO, NO_FINDING_ID
+from ..classes import DEFAULT_CLASS_SET, METAINFO, palette_for
+from ..classes import class_set as classes_of_set
 from ..errors import InputError, require_path
 from ..io import IMAGE_SUFFIXES, ImageReadError, is_dicom_path, read_dicom_header
 from ..io.convert import META_FILE
@@ -30,8 +31,9 @@ from .annotations import (
     read_sizes,
     sizes_from_frame,
 )
-from .folds import make_folds_command, read_folds
+from .folds import make_folds, make_folds_command, read_folds
 from .fusion import fuse_readers, fusion_options
+from .layout import is_sizes_file
 
 GET_DATA = ('download the data from the Kaggle competition (or a 1024 px PNG version) as data/README.md describes '
             'and point --data-path at its folder, or generate demo data with `make demo`')
@@ -89,16 +91,20 @@ def check_sizes_agree(sizes: Dict[str, Tuple[int, int]], sizes_from: str, other:
 
 def sizes_file_candidates(img_dir: str) -> List[str]:
     """Where a sizes file is found by its usual name: ``meta.csv`` in the image folder (tools/prepare_data.py),
-    then ``<folder>_meta.csv`` beside the folder (``train_meta.csv`` / ``test_meta.csv`` of the 1024 px PNG set)."""
+    then ``<folder>_meta.csv`` beside the folder (``train_meta.csv`` / ``test_meta.csv`` of the 1024 px PNG set),
+    then ``<folder>.csv`` beside it when that holds only sizes (``test.csv`` of the PNG set whose train.csv carries
+    width,height)."""
     folder = osp.normpath(img_dir)
-    return [osp.join(folder, META_FILE), osp.join(osp.dirname(folder), f'{osp.basename(folder)}_meta.csv')]
+    named = osp.join(osp.dirname(folder), f'{osp.basename(folder)}.csv')
+    return [osp.join(folder, META_FILE), osp.join(osp.dirname(folder), f'{osp.basename(folder)}_meta.csv')] + \
+        ([named] if is_sizes_file(named) else [])
 
 
-def group_findings(ann: pd.DataFrame) -> Dict[str, Findings]:
+def group_findings(ann: pd.DataFrame, no_finding_id: int = len(METAINFO['classes'])) -> Dict[str, Findings]:
     """image_id -> the boxes, labels and readers of its finding rows ("No finding" rows left out).
 
     One factorize + one stable sort + slicing: linear in the rows, no DataFrame per image."""
-    ann = ann[ann['class_id'] != NO_FINDING_ID]
+    ann = ann[ann['class_id'] != no_finding_id]
     codes, uniques = pd.factorize(ann['image_id'])
     order = np.argsort(codes, kind='stable')
     codes = codes[order]
@@ -190,6 +196,11 @@ class VinBigDataset(BaseDetDataset):
         missing_images: 'error' (default) or 'skip' for annotated images without a file (counted and logged).
         missing_ann_file: 'error' (default), or 'list_images' to use every image of the folder when ``ann_file``
             does not exist (the test images of a download without sample_submission.csv; logged).
+        missing_folds_file: 'error' (default), or 'make' to make the folds in memory when ``folds_file`` does not
+            exist (5 folds, seed 42, as tools/make_folds.py writes them; logged with the command that keeps them).
+        class_set: 'kaggle14' (default: Kaggle's 14 classes) or 'vindr22' (the 22 local labels of the PhysioNet
+            release); labels outside the set are dropped and counted in the load log line. "No finding" is the
+            last id (14 or 22).
     """
 
     METAINFO = METAINFO
@@ -197,7 +208,11 @@ class VinBigDataset(BaseDetDataset):
     def __init__(self, *args, meta_file: Optional[str] = None, img_suffix: Optional[str] = None,
                  fusion: Optional[dict] = None, folds_file: Optional[str] = None,
                  fold: Optional[int] = None, split: str = 'train', invalid_boxes: str = 'error',
-                 missing_images: str = 'error', missing_ann_file: str = 'error', **kwargs) -> None:
+                 missing_images: str = 'error', missing_ann_file: str = 'error',
+                 missing_folds_file: str = 'error', class_set: str = DEFAULT_CLASS_SET, **kwargs) -> None:
+        self.classes, self.class_set = classes_of_set(class_set), class_set
+        if class_set != DEFAULT_CLASS_SET and not kwargs.get('metainfo'):
+            kwargs['metainfo'] = dict(classes=self.classes, palette=palette_for(self.classes))
         check_filter_cfg(kwargs)
         check_filter_types(kwargs.get('filter_cfg'))
         check_fold(fold)
@@ -208,6 +223,9 @@ class VinBigDataset(BaseDetDataset):
             raise ValueError('folds_file and fold go together: give both or neither')
         if missing_images not in ('error', 'skip'):
             raise ValueError(f"missing_images must be 'error' or 'skip', got {missing_images!r}")
+        if missing_folds_file not in ('error', 'make'):
+            raise ValueError(f"missing_folds_file must be 'error' or 'make', got {missing_folds_file!r}")
+        self.missing_folds_file = missing_folds_file
         if missing_ann_file not in ('error', 'list_images'):
             raise ValueError(f"missing_ann_file must be 'error' or 'list_images', got {missing_ann_file!r}")
         data_root = kwargs.get('data_root') or ''
@@ -225,7 +243,7 @@ class VinBigDataset(BaseDetDataset):
         img_dir = self.data_prefix.get('img', '') or self.data_root or '.'
         files = index_images(img_dir, self.img_suffix)
         ann, image_ids = self._read_image_ids(files, log, img_dir)
-        image_ids = self._select_fold(image_ids)
+        image_ids = self._select_fold(image_ids, ann)
         image_ids = self._check_files(image_ids, files, img_dir, log)
         paths = {i: osp.join(img_dir, files[i]) for i in image_ids}
         sizes = self._original_sizes(image_ids, paths, ann, img_dir)
@@ -235,7 +253,10 @@ class VinBigDataset(BaseDetDataset):
         if ann is not None:
             ann = ann[ann['image_id'].isin(set(image_ids))]
             ann = clip_boxes(ann, sizes, self.invalid_boxes, log, self.ann_file)
-            findings = group_findings(ann)
+            findings = group_findings(ann, len(self.classes))
+            fusion = self._fusion_for(ann)
+        else:
+            fusion = self.fusion
         data_list, n_raw, n_fused = [], 0, 0
         for img_id in image_ids:
             (ow, oh), (w, h) = sizes[img_id], loaded[img_id]
@@ -243,8 +264,8 @@ class VinBigDataset(BaseDetDataset):
                         instances=[], reader_instances=[])
             if img_id in findings:
                 boxes, labels, readers = findings[img_id]
-                fused, fused_labels = fuse_readers(boxes, labels, readers, ow, oh, self.fusion['type'],
-                                                   self.fusion['iou_thr'], self.fusion['skip_box_thr'])
+                fused, fused_labels = fuse_readers(boxes, labels, readers, ow, oh, fusion['type'],
+                                                   fusion['iou_thr'], fusion['skip_box_thr'])
                 scale = np.array([w / ow, h / oh, w / ow, h / oh])
                 info['instances'] = [dict(bbox=b, bbox_label=lab, ignore_flag=0)
                                      for b, lab in zip((fused * scale).tolist(), fused_labels.tolist())]
@@ -256,12 +277,25 @@ class VinBigDataset(BaseDetDataset):
 
         n_pos = sum(1 for d in data_list if d['instances'])
         what = (f'{n_pos} with findings, {len(data_list) - n_pos} "No finding"; {n_raw} reader boxes -> '
-                f'{n_fused} targets by {self.fusion["type"]}' if ann is not None else 'unlabelled')
+                f'{n_fused} targets by {fusion["type"]}' if ann is not None else 'unlabelled')
         fold = f', fold {self.fold} {self.split}' if self.fold is not None else ''
-        print_log(f'VinBigDataset {self.ann_file or img_dir}{fold}: {len(data_list)} images ({what}); '
+        dropped = sum(n for kind, n in log.counts.items() if kind.startswith('labels outside'))
+        classes = (f'; class set {self.class_set} ({len(self.classes)} classes): {dropped} label rows outside it '
+                   f'dropped' if ann is not None else '')
+        print_log(f'VinBigDataset {self.ann_file or img_dir}{fold}: {len(data_list)} images ({what}){classes}; '
                   f'repairs: {log.summary()}', logger='current')
         self.repair_log = log
         return data_list
+
+    def _fusion_for(self, ann: pd.DataFrame) -> dict:
+        """The configured fusion, except on consensus labels (one reader, or none, per image: the PhysioNet test
+        set): there is nothing to fuse, and fusing one reader's boxes would merge distinct findings. Logged."""
+        readers = ann.groupby('image_id')['rad_id'].nunique()
+        if self.fusion['type'] == 'none' or len(readers) == 0 or readers.max() > 1:
+            return self.fusion
+        print_log(f'VinBigDataset {self.ann_file}: consensus labels (one reader per image): boxes used as they are, '
+                  f'no {self.fusion["type"]} fusion', logger='current')
+        return dict(self.fusion, type='none')
 
     def _read_image_ids(self, files: Dict[str, str], log: RepairLog,
                         img_dir: str = '') -> Tuple[Optional[pd.DataFrame], List[str]]:
@@ -273,7 +307,7 @@ class VinBigDataset(BaseDetDataset):
                       f'({len(files)} images)', logger='current')
             return None, sorted(files)
         if self.ann_file and has_boxes(self.ann_file):
-            ann = read_annotations(self.ann_file, self.invalid_boxes, log)
+            ann = read_annotations(self.ann_file, self.invalid_boxes, log, self.classes)
             return ann, list(pd.unique(ann['image_id']))
         if not self.test_mode or self.folds_file:
             # training (or validating on a fold of it) on images without labels learns and scores nothing
@@ -284,10 +318,21 @@ class VinBigDataset(BaseDetDataset):
                 f'(tools/test.py on the test loader)')
         return None, read_image_list(self.ann_file) if self.ann_file else sorted(files)
 
-    def _select_fold(self, image_ids: List[str]) -> List[str]:
+    def _folds(self, ann: Optional[pd.DataFrame]) -> Dict[str, int]:
+        """image_id -> fold: the folds file, or (``missing_folds_file='make'``) folds made in memory."""
+        if osp.isfile(self.folds_file) or self.missing_folds_file == 'error' or ann is None:
+            return read_folds(self.folds_file, self.ann_file or 'train.csv')
+        folds = make_folds(ann, seed=42, no_finding_id=len(self.classes))
+        print_log(f'VinBigDataset: {self.folds_file} does not exist: {folds["fold"].nunique()} folds made in memory '
+                  f'(seed 42, the same every run); to keep them in a file: '
+                  f'`{make_folds_command(self.ann_file, "FOLDS.csv")}`, then --folds-file FOLDS.csv',
+                  logger='current')
+        return dict(zip(folds['image_id'], folds['fold'].astype(int)))
+
+    def _select_fold(self, image_ids: List[str], ann: Optional[pd.DataFrame] = None) -> List[str]:
         if self.folds_file is None:
             return image_ids
-        fold_of = read_folds(self.folds_file, self.ann_file or 'train.csv')
+        fold_of = self._folds(ann)
         unassigned = [i for i in image_ids if i not in fold_of]
         if unassigned:
             raise AnnotationError(f'{self.folds_file}: {len(unassigned)} annotated image(s) have no fold, e.g. '

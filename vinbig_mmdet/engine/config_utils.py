@@ -5,6 +5,7 @@ import re
 from typing import Iterator, List, Optional, Sequence, Union
 
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
 
 from ..classes import FILTER_HIGH, FILTER_LOW
 from ..errors import InputError
@@ -41,9 +42,11 @@ def set_fold(cfg: Config, fold: int) -> None:
 
 
 def set_folds_file(cfg: Config, path: str) -> None:
-    """Read the folds of every loader from ``path`` (absolute: it may lie outside a read-only data folder)."""
+    """Read the folds of every loader from ``path`` (absolute: it may lie outside a read-only data folder); a
+    folds file given by name must exist (never made in memory)."""
     for dataset in _fold_datasets(cfg):
         dataset.folds_file = osp.abspath(path)
+        dataset.pop('missing_folds_file', None)
 
 
 def set_meta_file(cfg: Config, path: str, loaders: Sequence[str]) -> None:
@@ -53,8 +56,109 @@ def set_meta_file(cfg: Config, path: str, loaders: Sequence[str]) -> None:
             innermost_dataset(cfg[key]).meta_file = osp.abspath(path)
 
 
+def set_ann_file(cfg: Config, path: str, loaders: Sequence[str] = ('train_dataloader', 'val_dataloader')) -> None:
+    """``--ann-file``: read ``loaders``' labels (or image list) from ``path`` (absolute: it may lie outside the image
+    folder, e.g. train.csv of another Kaggle input than the PNGs)."""
+    for key in loaders:
+        if cfg.get(key) and cfg[key].get('dataset'):
+            innermost_dataset(cfg[key]).ann_file = osp.abspath(path)
+
+
+def set_test_ann_file(cfg: Config, path: str) -> None:
+    """``tools/test.py --test-ann-file``: the tested images' labels (then loaded and scored, at mAP@0.4 and 0.5) or
+    image list (an ``image_id`` column only)."""
+    from ..datasets.annotations import has_boxes
+    from ..errors import require_path
+    require_path(path, 'give the test images\' annotations (e.g. annotations/annotations_test.csv of the PhysioNet '
+                       'release) or a CSV listing them (image_id)')
+    set_ann_file(cfg, path, ['test_dataloader'])
+    if has_boxes(path) and cfg.get('test_pipeline'):
+        innermost_dataset(cfg.test_dataloader).pipeline = cfg.test_pipeline
+        _labelled_test_metrics(cfg)
+
+
+def _labelled_test_metrics(cfg: Config) -> None:
+    """Score a labelled test set as Kaggle does (mAP@0.4, per class) and as papers on VinDr-CXR do (mAP@0.5)."""
+    for metric in _vinbig_metrics(cfg):
+        extra = list(metric.get('extra_iou_thrs') or [])
+        metric.extra_iou_thrs = extra + [t for t in (0.5, ) if t not in extra and t != metric.get('iou_thr', 0.4)]
+
+
+def make_missing_folds(cfg: Config) -> None:
+    """A folds file the config names but the data folder lacks (a download as shipped, read-only) is made in memory
+    by the dataset, as tools/make_folds.py would write it (logged); ``--folds-file`` must name an existing file."""
+    for dataset in _fold_datasets(cfg):
+        path = dataset.folds_file
+        if not osp.isabs(path) and not osp.isfile(osp.join(dataset.get('data_root') or '', path)):
+            dataset.missing_folds_file = 'make'
+
+
+def apply_layout(cfg: Config) -> List[str]:
+    """Point each loader whose annotation file is absent at the file its data folder's layout has instead
+    (:func:`vinbig_mmdet.datasets.layout.find_annotations`): the PhysioNet release's annotations (its labelled test
+    set then loads its ground truth and is scored), or a PNG download's test sizes file. A missing folds file is
+    then made in memory. Returns what was changed, for the log."""
+    from ..datasets.layout import find_annotations
+    notes = []
+    for key in LOADERS:
+        if not (cfg.get(key) and cfg[key].get('dataset')):
+            continue
+        dataset = innermost_dataset(cfg[key])
+        root, ann = dataset.get('data_root') or '', dataset.get('ann_file')
+        if not ann or osp.isabs(ann) or osp.isfile(osp.join(root, ann)):
+            continue
+        found = find_annotations(root, ann)
+        if not found:
+            continue
+        dataset.ann_file = found['ann_file']
+        if found.get('meta_file') and not dataset.get('meta_file'):
+            dataset.meta_file = found['meta_file']
+        if key == 'test_dataloader' and found['labelled'] and cfg.get('test_pipeline'):
+            dataset.pipeline = cfg.test_pipeline  # the labelled pipeline: ground truth loaded, then scored
+            _labelled_test_metrics(cfg)
+        notes.append(f'{key}: {found["layout"]}: {ann} is {found["ann_file"]}'
+                     f'{" (labelled: scored)" if key == "test_dataloader" and found["labelled"] else ""}')
+    return notes
+
+
+def set_class_set(cfg: Config, name: str) -> None:
+    """The class set (``kaggle14`` or ``vindr22``) of every loader's dataset (and ``cfg.class_set``)."""
+    cfg.class_set = name
+    for dataset in iter_datasets(cfg):
+        if 'class_set' in dataset:
+            dataset.class_set = name
+
+
+def _num_classes(node) -> List[int]:
+    """Every ``num_classes`` of a model config (a cascade has one per stage)."""
+    if isinstance(node, dict):
+        found = [node['num_classes']] if isinstance(node.get('num_classes'), int) else []
+        return found + [n for v in node.values() for n in _num_classes(v)]
+    if isinstance(node, (list, tuple)):
+        return [n for v in node for n in _num_classes(v)]
+    return []
+
+
+def check_class_set(cfg: Config) -> None:
+    """A detector trained on another class set than it has outputs for would learn some labels as others: refuse a
+    class set whose size the model's num_classes does not match, naming both."""
+    from ..classes import DEFAULT_CLASS_SET, class_set
+    names = {d.get('class_set') for d in iter_datasets(cfg) if d.get('class_set')}
+    if not names or names == {DEFAULT_CLASS_SET} or not cfg.get('model'):
+        return
+    if len(names) > 1:
+        raise InputError(f'the loaders use different class sets {sorted(names)}; set class_set once (the config\'s '
+                         f'class_set variable, or --cfg-options class_set=NAME)')
+    name = names.pop()
+    wrong = sorted({n for n in _num_classes(cfg.model) if n != len(class_set(name))})
+    if wrong:
+        raise InputError(f'class_set={name!r} has {len(class_set(name))} classes but the model has num_classes '
+                         f'{wrong}; set the detector\'s num_classes to {len(class_set(name))} (as configs/'
+                         f'vinbig_faster_rcnn_22cls.py does) or use the default class set')
+
+
 def sync_config_variables(cfg: Config) -> List[str]:
-    """Re-apply ``fold`` / ``data_root`` when a child config changed only the variable.
+    """Re-apply ``fold`` / ``data_root`` / ``class_set`` when a child config changed only the variable.
 
     MMEngine substitutes a base file's variables when it parses that file, so ``fold = 2`` in a child config
     leaves every loader on the base's fold. Where all loaders agree with each other but not with the variable, the
@@ -63,7 +167,8 @@ def sync_config_variables(cfg: Config) -> List[str]:
     for key, setter, datasets, same in (
             ('fold', set_fold, _fold_datasets(cfg), lambda a, b: a == b),
             ('data_root', set_data_root, [d for d in iter_datasets(cfg) if 'data_root' in d],
-             lambda a, b: osp.normpath(str(a)) == osp.normpath(str(b)))):
+             lambda a, b: osp.normpath(str(a)) == osp.normpath(str(b))),
+            ('class_set', set_class_set, [d for d in iter_datasets(cfg) if 'class_set' in d], lambda a, b: a == b)):
         value = cfg.get(key)
         values = [d.get(key) for d in datasets]
         if value is not None and values and all(same(v, values[0]) for v in values) and not same(value, values[0]):
@@ -73,7 +178,8 @@ def sync_config_variables(cfg: Config) -> List[str]:
 
 
 def apply_data_options(cfg: Config, cfg_options: Optional[dict] = None, data_path: Optional[str] = None,
-                       fold: Optional[int] = None, folds_file: Optional[str] = None) -> None:
+                       fold: Optional[int] = None, folds_file: Optional[str] = None,
+                       ann_file: Optional[str] = None) -> None:
     """``--data-path`` / ``--fold`` / ``--folds-file``, and their ``--cfg-options data_root=... fold=...`` forms,
     applied to every loader (call after merging the cfg-options; the flag wins over the cfg-option)."""
     cfg_options = cfg_options or {}
@@ -83,12 +189,20 @@ def apply_data_options(cfg: Config, cfg_options: Optional[dict] = None, data_pat
         set_data_root(cfg, data_path)
     if fold is not None:
         set_fold(cfg, int(fold))
+    if cfg_options.get('class_set'):
+        set_class_set(cfg, cfg_options['class_set'])
+    if ann_file:
+        set_ann_file(cfg, ann_file)
+    for note in apply_layout(cfg):
+        print_log(f'data layout: {note}', logger='current')
+    make_missing_folds(cfg)
     if folds_file:
         set_folds_file(cfg, folds_file)
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None, data_path: Optional[str] = None,
-                fold: Optional[int] = None, folds_file: Optional[str] = None, launcher: str = 'none') -> Config:
+                fold: Optional[int] = None, folds_file: Optional[str] = None, launcher: str = 'none',
+                ann_file: Optional[str] = None) -> Config:
     """The config as tools/train.py and tools/test.py see it: the file, its child-config variables re-applied,
     --cfg-options merged, then --data-path / --fold / --folds-file (or their cfg-option forms) in every loader."""
     cfg = Config.fromfile(path)
@@ -96,7 +210,8 @@ def load_config(path: str, cfg_options: Optional[dict] = None, data_path: Option
     sync_config_variables(cfg)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    apply_data_options(cfg, cfg_options, data_path, fold, folds_file)
+    apply_data_options(cfg, cfg_options, data_path, fold, folds_file, ann_file)
+    check_class_set(cfg)
     return cfg
 
 
@@ -107,7 +222,7 @@ def config_from_args(args, path: Optional[str] = None) -> Config:
     it (:func:`set_work_dir`)."""
     path = path or args.config
     cfg = load_config(path, args.cfg_options, args.data_path, args.fold, args.folds_file,
-                      getattr(args, 'launcher', 'none'))
+                      getattr(args, 'launcher', 'none'), getattr(args, 'ann_file', None))
     if hasattr(args, 'work_dir'):
         set_work_dir(cfg, args.work_dir, path)
     return cfg

@@ -12,7 +12,7 @@ tools/evaluate_submission.py. It works on all images' boxes at once (linear in t
 with one ground-truth box (the common case, and every "No finding" image) are matched with array operations,
 images with several in a short loop; the result is exactly the greedy VOC matching.
 """
-from typing import Dict, List, Mapping, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -37,15 +37,16 @@ def voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
     return float(np.sum((mrec[steps + 1] - mrec[steps]) * mpre[steps + 1]))
 
 
-def add_no_finding_gt(ground_truth: GroundTruth) -> Dict[str, Tuple[Boxes, np.ndarray]]:
-    """Give every image without boxes its class-14 (0, 0, 1, 1) ground truth box."""
+def add_no_finding_gt(ground_truth: GroundTruth,
+                      no_finding_id: int = NO_FINDING_ID) -> Dict[str, Tuple[Boxes, np.ndarray]]:
+    """Give every image without boxes its "No finding" (class 14, or 22 with 22 classes) (0, 0, 1, 1) box."""
     out = {}
     for img_id, (boxes, labels) in ground_truth.items():
         boxes, labels = np.asarray(boxes, np.float64).reshape(-1, 4), np.asarray(labels, np.int64)
-        abnormal = labels != NO_FINDING_ID
+        abnormal = labels != no_finding_id
         boxes, labels = boxes[abnormal], labels[abnormal]
         if len(labels) == 0:
-            boxes, labels = np.array([NO_FINDING_BOX]), np.array([NO_FINDING_ID])
+            boxes, labels = np.array([NO_FINDING_BOX]), np.array([no_finding_id])
         out[img_id] = (boxes, labels)
     return out
 
@@ -103,7 +104,8 @@ def check_iou_thr(iou_thr, option: str = '--iou-thr') -> float:
 
 def kaggle_map(predictions: Predictions, ground_truth: GroundTruth, iou_thr: float = COMPETITION_IOU_THR,
                num_classes: int = NO_FINDING_ID + 1) -> Dict[str, object]:
-    """Score predictions (original pixels, class 14 included) against ground truth.
+    """Score predictions (original pixels, class 14 included) against ground truth. With another class set,
+    ``num_classes`` counts its classes plus "No finding", which is the last id (``num_classes - 1``).
 
     Ground truth images without boxes are "No finding" (class 14). Predictions for images that are not in the
     ground truth are ignored (scored images are those with ground truth). Returns
@@ -111,7 +113,7 @@ def kaggle_map(predictions: Predictions, ground_truth: GroundTruth, iou_thr: flo
     'iou_thr': iou_thr}`` (the overlap it was scored at travels with it, to the plots' titles).
     """
     iou_thr = check_iou_thr(iou_thr, 'iou_thr (--iou-thr)')
-    gt = add_no_finding_gt(ground_truth)
+    gt = add_no_finding_gt(ground_truth, num_classes - 1)
     index = {img_id: k for k, img_id in enumerate(gt)}
     scored = [img_id for img_id in predictions if img_id in index]  # VOC ties: the predictions' order
     gt_img, (gt_boxes, gt_labels) = _flatten(list(gt.values()), 2)
@@ -140,12 +142,14 @@ def no_finding_baseline(ground_truth: GroundTruth, iou_thr: float = COMPETITION_
 
 
 def confusion_summary(predictions: Predictions, ground_truth: GroundTruth, iou_thr: float = COMPETITION_IOU_THR,
-                      score_thr: float = DRAW_SCORE_THR) -> Dict[int, Dict[str, int]]:
+                      score_thr: float = DRAW_SCORE_THR, names: Optional[Sequence[str]] = None
+                      ) -> Dict[int, Dict[str, int]]:
     """What happened to each ground-truth box, per class, among predictions scored >= ``score_thr``:
     ``found`` (a prediction of its class overlaps it, IoU > ``iou_thr``), ``as <class>`` (only a prediction of
     another class does; the best-overlapping one is counted), or ``missed`` (nothing there)."""
     from ..classes import ALL_CLASSES
-    gt = add_no_finding_gt(ground_truth)
+    names = tuple(names or ALL_CLASSES)  # the class set's names, "No finding" last
+    gt = add_no_finding_gt(ground_truth, len(names) - 1)
     summary: Dict[int, Dict[str, int]] = {}
     for img_id, (gt_boxes, gt_labels) in gt.items():
         boxes, scores, labels = predictions[img_id] if img_id in predictions else empty_detections()
@@ -159,7 +163,7 @@ def confusion_summary(predictions: Predictions, ground_truth: GroundTruth, iou_t
                 outcome = 'found'
             elif hits.any():
                 other = np.where(hits & (labels != label), iou[k], -1).argmax()
-                outcome = f'as {ALL_CLASSES[int(labels[other])]}'
+                outcome = f'as {names[int(labels[other])]}'
             else:
                 outcome = 'missed'
             row[outcome] = row.get(outcome, 0) + 1

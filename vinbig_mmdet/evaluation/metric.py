@@ -6,7 +6,7 @@ from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from ..classes import ALL_CLASSES, COMPETITION_IOU_THR, FILTER_HIGH, FILTER_LOW
+from ..classes import ALL_CLASSES, COMPETITION_IOU_THR, FILTER_HIGH, FILTER_LOW, NO_FINDING_NAME
 from .kaggle_map import check_iou_thr, confusion_summary, kaggle_map
 from .plots import save_evaluation
 from .submission import (
@@ -30,11 +30,13 @@ def metric_key(class_name: str) -> str:
 
 def format_ap_table(result: Dict[str, object]) -> str:
     """Per-class AP table (the classes with ground truth), as printed by the metric and the tools."""
-    lines = [f'{"id":>3}  {"class":<20} {"gt":>6}  {"AP@0.4":>7}']
+    names = tuple(result.get('names') or ALL_CLASSES)
+    at = f'AP@{result.get("iou_thr", COMPETITION_IOU_THR):g}'
+    lines = [f'{"id":>3}  {"class":<20} {"gt":>6}  {at:>7}']
     for cid, ap in result['AP'].items():
         n_gt = result['n_gt'][cid]
-        lines.append(f'{cid:>3}  {ALL_CLASSES[cid]:<20} {n_gt:>6}  ' + (f'{ap:7.4f}' if n_gt else f'{"-":>7}'))
-    lines.append(f'     {"mAP@0.4":<20} {"":>6}  {result["mAP"]:7.4f}')
+        lines.append(f'{cid:>3}  {names[cid]:<20} {n_gt:>6}  ' + (f'{ap:7.4f}' if n_gt else f'{"-":>7}'))
+    lines.append(f'     {"m" + at:<20} {"":>6}  {result["mAP"]:7.4f}')
     return '\n'.join(lines)
 
 
@@ -49,6 +51,8 @@ class VinBigMetric(BaseMetric):
         submission_file: if set, also write a Kaggle submission of every image evaluated (labelled or not).
         plot_dir: if set, save per-class precision-recall curves (PNG + JSON) and the class confusion summary
             (CSV) of labelled data there.
+        extra_iou_thrs: also report the mAP at these overlaps (``mAP_50`` for 0.5: the number commonly reported
+            on VinDr-CXR's labelled test set); ``iou_thr`` stays the one ``mAP`` (and checkpoint choice) uses.
         two_class_filter: ``dict(probs='abnormal.csv', low=FILTER_LOW, high=FILTER_HIGH)``: apply the image-level filter
             (``probs``: one CSV, or a list of CSVs of the same images, averaged; see
             :func:`vinbig_mmdet.evaluation.submission.two_class_filter`) before scoring and writing.
@@ -61,13 +65,22 @@ class VinBigMetric(BaseMetric):
     def __init__(self, iou_thr: float = COMPETITION_IOU_THR, score_thr: float = 0.0, max_per_img: int = 100,
                  no_finding: str = '1-max', submission_file: Optional[str] = None,
                  two_class_filter: Optional[dict] = None, plot_dir: Optional[str] = None,
-                 collect_device: str = 'cpu',
+                 extra_iou_thrs: Sequence[float] = (), collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.iou_thr, self.score_thr, self.max_per_img = check_iou_thr(iou_thr, 'iou_thr'), score_thr, max_per_img
         self.no_finding, self.submission_file = no_finding, submission_file
         self.two_class_filter = two_class_filter
         self.plot_dir = plot_dir
+        self.extra_iou_thrs = [check_iou_thr(t, 'extra_iou_thrs') for t in extra_iou_thrs]
+
+    @property
+    def class_names(self) -> tuple:
+        """The dataset's classes plus "No finding" (its id: the last), Kaggle's 15 without a dataset."""
+        classes = (self.dataset_meta or {}).get('classes')
+        if not classes or len(classes) == len(ALL_CLASSES) - 1:  # Kaggle's 14 (whatever a test names them)
+            return ALL_CLASSES
+        return tuple(classes) + (NO_FINDING_NAME, )
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -76,7 +89,7 @@ class VinBigMetric(BaseMetric):
             pred = sample['pred_instances']
             boxes = to_original_pixels(_numpy(pred['bboxes']), loaded_hw, original_wh)
             det = select_detections(boxes, _numpy(pred['scores']), _numpy(pred['labels']), self.score_thr,
-                                    self.max_per_img, self.no_finding)
+                                    self.max_per_img, self.no_finding, len(self.class_names) - 1)
             gt = None
             gt_instances = sample.get('gt_instances', {})
             if 'bboxes' in gt_instances:
@@ -96,19 +109,25 @@ class VinBigMetric(BaseMetric):
             logger.info(f'VinBigMetric: two-class filter from {where} applied')
         if self.submission_file:
             n = write_submission(self.submission_file,
-                                 ((img_id, format_prediction_string(*det)) for img_id, det, _ in results))
+                                 ((img_id, format_prediction_string(*det, no_finding_id=len(self.class_names) - 1))
+                                  for img_id, det, _ in results))
             logger.info(f'VinBigMetric: wrote {n} rows to {self.submission_file}')
         labelled = [r for r in results if r[2] is not None]
         if not labelled:
             return {}
         preds = {img_id: det for img_id, det, _ in labelled}
         truth = {img_id: gt for img_id, _, gt in labelled}
-        result = kaggle_map(preds, truth, self.iou_thr)
+        names = self.class_names
+        result = dict(kaggle_map(preds, truth, self.iou_thr, len(names)), names=names)
         logger.info(f'VinBigData mAP@{self.iou_thr} on {len(labelled)} images:\n' + format_ap_table(result))
         if self.plot_dir:
-            saved = save_evaluation(result, confusion_summary(preds, truth, self.iou_thr), self.plot_dir)
+            saved = save_evaluation(result, confusion_summary(preds, truth, self.iou_thr, names=names), self.plot_dir)
             logger.info(f'VinBigMetric: PR curves and confusion summary saved: {", ".join(saved)}')
         metrics = {'mAP': result['mAP']}
-        metrics.update({f'AP_{metric_key(ALL_CLASSES[c])}': ap
+        metrics.update({f'AP_{metric_key(names[c])}': ap
                         for c, ap in result['AP'].items() if result['n_gt'][c]})
+        for thr in self.extra_iou_thrs:
+            extra = dict(kaggle_map(preds, truth, thr, len(names)), names=names)
+            logger.info(f'VinBigData mAP@{thr:g} on {len(labelled)} images:\n' + format_ap_table(extra))
+            metrics[f'mAP_{round(thr * 100):d}'] = extra['mAP']
         return metrics

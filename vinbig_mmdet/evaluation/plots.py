@@ -20,7 +20,8 @@ def save_evaluation(result: Dict[str, object], confusion: Dict[int, Dict[str, in
     import matplotlib.pyplot as plt
     os.makedirs(out_dir, exist_ok=True)
     classes = [c for c in result['AP'] if result['n_gt'][c]]
-    curves = {ALL_CLASSES[c]: dict(ap=result['AP'][c], n_gt=result['n_gt'][c],
+    names = tuple(result.get('names') or ALL_CLASSES)  # the class set's, "No finding" last
+    curves = {names[c]: dict(ap=result['AP'][c], n_gt=result['n_gt'][c],
                                    precision=[round(float(v), 5) for v in result['pr'][c][0]],
                                    recall=[round(float(v), 5) for v in result['pr'][c][1]]) for c in classes}
     with atomic_open(osp.join(out_dir, 'pr_curves.json'), 'w') as f:
@@ -36,7 +37,7 @@ def save_evaluation(result: Dict[str, object], confusion: Dict[int, Dict[str, in
         ax.step(recall, precision, where='post', color='tab:blue')
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.05)
-        ax.set_title(f'{ALL_CLASSES[c]}\nAP {result["AP"][c]:.3f} (gt {result["n_gt"][c]})', fontsize=9)
+        ax.set_title(f'{names[c]}\nAP {result["AP"][c]:.3f} (gt {result["n_gt"][c]})', fontsize=9)
         ax.set_xlabel('recall', fontsize=8)
         ax.set_ylabel('precision', fontsize=8)
     fig.suptitle(f'Precision-recall at IoU > {iou_thr:g}, mAP {result["mAP"]:.4f}')
@@ -44,7 +45,7 @@ def save_evaluation(result: Dict[str, object], confusion: Dict[int, Dict[str, in
     with atomic_open(osp.join(out_dir, 'pr_curves.png'), 'wb') as f:
         fig.savefig(f, format='png', dpi=90)
     plt.close(fig)
-    table = pd.DataFrame([dict(class_id=c, **{'class': ALL_CLASSES[c]}, **counts)
+    table = pd.DataFrame([dict(class_id=c, **{'class': names[c]}, **counts)
                           for c, counts in confusion.items()]).fillna(0)
     table = table.astype({c: int for c in table.columns if c != 'class'})
     with atomic_open(osp.join(out_dir, 'confusion.csv'), 'w') as f:

@@ -36,7 +36,7 @@ def to_original_pixels(boxes: np.ndarray, loaded_hw: Sequence[int], original_wh:
 
 
 def select_detections(boxes, scores, labels, score_thr: float = 0.0, max_per_img: int = 100,
-                      no_finding: str = '1-max') -> Detections:
+                      no_finding: str = '1-max', no_finding_id: int = NO_FINDING_ID) -> Detections:
     """Keep the ``max_per_img`` best detections above ``score_thr`` and add the class-14 prediction.
 
     ``no_finding='1-max'`` appends ``14 (1 - best score) 0 0 1 1`` to every image (so an image with nothing found
@@ -51,7 +51,7 @@ def select_detections(boxes, scores, labels, score_thr: float = 0.0, max_per_img
     # submission invalid; they are dropped with the low scores.
     written = np.round(boxes, BOX_DECIMALS)
     has_area = (written[:, 2] > written[:, 0]) & (written[:, 3] > written[:, 1])
-    keep = (scores >= score_thr) & (labels != NO_FINDING_ID) & has_area
+    keep = (scores >= score_thr) & (labels != no_finding_id) & has_area
     boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
     order = np.argsort(-scores, kind='stable')[:max_per_img]
     boxes, scores, labels = boxes[order], scores[order], labels[order]
@@ -59,7 +59,7 @@ def select_detections(boxes, scores, labels, score_thr: float = 0.0, max_per_img
     if no_finding == '1-max' or not len(scores):
         boxes = np.concatenate([boxes, np.array([NO_FINDING_BOX])])
         scores = np.concatenate([scores, [1.0 - best]])
-        labels = np.concatenate([labels, [NO_FINDING_ID]])
+        labels = np.concatenate([labels, [no_finding_id]])
     return boxes, scores, labels
 
 
@@ -68,13 +68,13 @@ def _compact(value: float, decimals: int) -> str:
     return '0' if text in ('', '-0') else text
 
 
-def format_prediction_string(boxes, scores, labels) -> str:
+def format_prediction_string(boxes, scores, labels, no_finding_id: int = NO_FINDING_ID) -> str:
     """``class score x_min y_min x_max y_max ...`` with 4-decimal scores and 0.1 px boxes, trailing zeros
     dropped (so "No finding" reads ``14 1 0 0 1 1``)."""
     parts = []
     for box, s, c in zip(np.asarray(boxes).reshape(-1, 4), scores, labels):
         parts.append(' '.join([str(int(c)), _compact(s, SCORE_DECIMALS)] + [_compact(v, BOX_DECIMALS) for v in box]))
-    return ' '.join(parts) if parts else f'{NO_FINDING_ID} 1 0 0 1 1'
+    return ' '.join(parts) if parts else f'{no_finding_id} 1 0 0 1 1'
 
 
 def _object_problem(values: np.ndarray) -> str:
