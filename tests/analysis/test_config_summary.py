@@ -7,8 +7,8 @@ from tests.helpers import ROOT, call_tool
 from vinbig_mmdet.analysis.report import config_summary
 
 CONFIGS = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / 'configs').glob('*.py'))
-EXPECTED_CLASSES = {'cascade-rcnn': '14 (each of 3 stages)', 'tood': '14', 'faster-rcnn': '14', 'vinbig_faster': '14',
-                    'abnormality-classifier': 'image-level'}
+EXPECTED_CLASSES = {'cascade-rcnn': '14 (each of 3 stages)', 'tood': '14', 'faster-rcnn': '14',
+                    'vinbig_faster_rcnn_22cls': '22', 'vinbig_faster': '14', 'abnormality-classifier': 'image-level'}
 
 
 @pytest.mark.parametrize('config', CONFIGS)
