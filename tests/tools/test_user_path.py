@@ -142,6 +142,7 @@ def test_missing_folds_file_names_the_command(downloads, tmp_path):
                    f'python tools/make_folds.py --ann {root}/train.csv --out {folds}', '--folds-file')
 
 
+@pytest.mark.e2e
 def test_check_data_takes_the_training_flags(downloads, tmp_path):
     """The pre-flight check builds the data sets as tools/train.py does: data_root as a cfg-option, a folds file
     outside the (read-only) download, the fold. The real
